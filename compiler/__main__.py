@@ -1,0 +1,3 @@
+from relc.compiler.cli import run
+
+run()

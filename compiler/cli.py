@@ -1,0 +1,129 @@
+"""The `relc` command line: check, build, targets. Only this module touches the output directory."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from . import diagnostics as dg
+from .diagnostics import Diagnostic
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+BUG_URL = "https://github.com/relc-dev/relc/issues"
+
+
+def _emit(diagnostics: list[Diagnostic], texts: dict[str, str], fmt: str, quiet: bool = False) -> None:
+    from .render import render_json, render_text, summary
+
+    if fmt == "json":
+        click.echo(render_json(diagnostics), nl=False)
+        return
+    if diagnostics:
+        click.echo(render_text(diagnostics, texts, color=sys.stderr.isatty()), err=True, nl=False)
+        if not quiet:
+            click.echo(f"relc: {summary(diagnostics)}", err=True)
+
+
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                      help="How to print diagnostics: text with source carets (stderr), or JSON (stdout).")
+PATHS = click.argument("paths", nargs=-1, required=True, type=click.Path())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", "-V", prog_name="relc")
+def main() -> None:
+    """relc: reliability as code.
+
+    Describe services, SLIs, SLOs, alert policies, error-budget policies and runbooks once in .relc
+    files; relc checks them like a compiler and generates artifacts for each monitoring stack.
+
+    \b
+    Exit status: 0 clean (warnings allowed), 1 the inputs have errors, 2 usage or internal error.
+    """
+
+
+@main.command()
+@PATHS
+@FORMAT
+def check(paths: tuple[str, ...], fmt: str) -> None:
+    """Parse and validate PATHS (files, or directories searched for *.relc) without writing anything.
+
+    Fast enough for a pre-commit hook. Example: relc check examples/shop
+    """
+    from .pipeline import compile_paths
+
+    result = compile_paths(list(paths))
+    _emit(result.diagnostics, result.texts, fmt)
+    if fmt == "text" and result.ok:
+        slos = len(result.project.slos()) if result.project else 0
+        click.echo(f"relc: ok: {len(result.texts)} file(s), {slos} SLO(s)", err=True)
+    sys.exit(EXIT_OK if result.ok else EXIT_ERRORS)
+
+
+@main.command()
+@PATHS
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output directory; each target writes DIR/<target>/.")
+@click.option("-t", "--target", "targets", multiple=True, metavar="NAME",
+              help="Target to build (repeatable). Default: every built-in target. See `relc targets`.")
+@click.option("--runbook-base-url", default="", metavar="URL",
+              help="Base URL of the published runbooks; alert runbook_url links are built from it.")
+@FORMAT
+def build(paths: tuple[str, ...], out_dir: str, targets: tuple[str, ...], runbook_base_url: str, fmt: str) -> None:
+    """Check PATHS and generate artifacts for each target under DIR/<target>/.
+
+    Each target directory is written aside and swapped in whole, so a failed or interrupted
+    build leaves the previous output untouched. A target asked for with --target turns what it
+    cannot express into errors; in a default build those are warnings.
+
+    Example: relc build examples/shop -o out --target prometheus
+    """
+    from . import build as builder
+    from .pipeline import compile_paths
+    from relc.targets import Options
+
+    result = compile_paths(list(paths))
+    diagnostics = list(result.diagnostics)
+    outputs = None
+    if result.ok:
+        options = Options(runbook_base_url=runbook_base_url)
+        outputs, more = builder.generate(result.project, list(targets), options)
+        diagnostics.extend(more)
+    failed = dg.has_errors(diagnostics)
+    _emit(sorted(diagnostics, key=dg.sort_key), result.texts, fmt)
+    if failed or outputs is None:
+        sys.exit(EXIT_ERRORS)
+    written = builder.write(Path(out_dir), outputs)
+    if fmt == "text":
+        count = sum(len(a) for a in outputs.values())
+        click.echo(f"relc: wrote {count} file(s) to {', '.join(str(p) for p in written)}", err=True)
+    sys.exit(EXIT_OK)
+
+
+@main.command("targets")
+def list_targets() -> None:
+    """List the available targets (built-in and installed plug-ins)."""
+    from relc import targets as registry
+
+    for name in registry.names():
+        try:
+            click.echo(f"{name:12} {registry.load(name).description}")
+        except Exception as err:  # a broken plug-in must not hide the others
+            click.echo(f"{name:12} (failed to load: {err})")
+
+
+def run() -> None:
+    """Entry point: never let a traceback reach the user."""
+    try:
+        main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("relc: interrupted", err=True)
+        sys.exit(130)
+    except Exception as err:  # noqa: BLE001 - the last line of defence
+        click.echo(f"relc: internal error: {type(err).__name__}: {err}. This is a bug in relc; please report it "
+                   f"at {BUG_URL} with the input that caused it.", err=True)
+        sys.exit(EXIT_USAGE)

@@ -1,0 +1,221 @@
+"""Stage 1, parse: source text to syntax tree, with syntax errors as diagnostics (never exceptions)."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import diagnostics as dg
+from .diagnostics import Diagnostic, Span
+from .syntax import Attribute, Block, Import, MapEntry, Matcher, Module, SelectorLit, Value
+from .units import parse_duration_ms
+
+_PARSER: Lark | None = None
+
+TOKEN_NAMES = {
+    "NAME": "a name", "STRING": "a string", "RAW_STRING": "a raw string", "PERCENT": "a percentage",
+    "DURATION": "a duration", "NUMBER": "a number", "MATCH_OP": "a label matcher (`=`, `!=`, `=~`, `!~`)",
+    "LBRACE": "`{`", "RBRACE": "`}`", "LSQB": "`[`", "RSQB": "`]`", "EQUAL": "`=`", "COMMA": "`,`",
+    "DOT": "`.`", "IMPORT": "`import`", "TRUE": "`true`", "FALSE": "`false`", "$END": "end of file",
+}
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "0": "\0"}
+_ESCAPE_RE = re.compile(r"\\(u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}|.)", re.S)
+
+
+def grammar_parser() -> Lark:
+    """Build the LALR parser once per process; later calls reuse it."""
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = Lark.open_from_package("relc.grammar", "relc.lark", parser="lalr",
+                                         propagate_positions=True, maybe_placeholders=False)
+    return _PARSER
+
+
+def parse(path: str, text: str) -> tuple[Module | None, list[Diagnostic]]:
+    """Parse one file; on a syntax error return no module and one diagnostic at the offending token."""
+    try:
+        tree = grammar_parser().parse(text)
+    except UnexpectedInput as err:
+        return None, [_syntax_error(path, text, err)]
+    builder = _TreeBuilder(path)
+    try:
+        module = builder.transform(tree)
+    except VisitError as err:  # a bad escape inside a string literal
+        if isinstance(err.orig_exc, _EscapeError):
+            return None, [err.orig_exc.diagnostic]
+        raise
+    return module, builder.diagnostics
+
+
+def _syntax_error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
+    line, col = max(err.line, 1), max(err.column, 1)
+    if isinstance(err, UnexpectedCharacters):
+        char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        msg = f"unexpected character {char!r}"
+        hint = _hint_for_char(char)
+        return dg.make("RELC101", msg, Span.point(path, line, col), hint=hint)
+    if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
+        end_line, end_col = _end_position(text)
+        expected = _expected(getattr(err, "expected", None) or getattr(err, "accepts", set()))
+        return dg.make("RELC101", f"unexpected end of file; expected {expected}", Span.point(path, end_line, end_col),
+                       hint="a block may be missing its closing `}`")
+    assert isinstance(err, UnexpectedToken)
+    token = err.token
+    expected = _expected(err.accepts or err.expected)
+    shown = str(token).replace("\n", "\\n")
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    span = Span(path, line, col, token.end_line or line, token.end_column or col + 1)
+    hint = None
+    if token.type in ("PERCENT", "DURATION", "NUMBER", "STRING", "RAW_STRING") and "EQUAL" in (err.accepts or set()):
+        hint = "attributes are written `name = value`"
+    return dg.make("RELC101", f"unexpected {TOKEN_NAMES.get(token.type, token.type)} `{shown}`; expected {expected}",
+                   span, hint=hint)
+
+
+def _hint_for_char(char: str) -> str | None:
+    if char == "'":
+        return "strings use double quotes"
+    if char == '"':
+        return "this string is not closed on its line; use a raw string r#\"...\"# for multi-line text"
+    return None
+
+
+def _expected(names: set[str]) -> str:
+    shown = sorted({TOKEN_NAMES.get(n, n) for n in names if not n.startswith("__")})
+    if not shown:
+        return "something else"
+    if len(shown) > 6:
+        shown = shown[:6] + ["..."]
+    return ", ".join(shown[:-1]) + (" or " if len(shown) > 1 else "") + shown[-1]
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    lines = text.split("\n")
+    return len(lines), len(lines[-1]) + 1
+
+
+class _EscapeError(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+@v_args(meta=True)
+class _TreeBuilder(Transformer):
+    """Turns lark's tree into relc's syntax dataclasses, attaching spans."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+        self.diagnostics: list[Diagnostic] = []
+
+    def _span(self, meta) -> Span:
+        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tok_span(self, tok: Token) -> Span:
+        return Span(self.path, tok.line, tok.column, tok.end_line, tok.end_column)
+
+    def start(self, meta, items):
+        imports = tuple(i for i in items if isinstance(i, Import))
+        return Module(self.path, tuple(items), imports)
+
+    def import_stmt(self, meta, children):
+        return Import(children[0].data, self._span(meta))
+
+    def block(self, meta, children):
+        kind_tok = children[0]
+        label, label_span, items, has_body = None, None, (), False
+        for child in children[1:]:
+            if isinstance(child, tuple) and child and child[0] == "label":
+                label, label_span = child[1], child[2]
+            else:
+                items, has_body = child, True
+        return Block(str(kind_tok), label, items, self._span(meta), self._tok_span(kind_tok), label_span, has_body)
+
+    def block_label(self, meta, children):
+        child = children[0]
+        if isinstance(child, Token):
+            return ("label", str(child), self._tok_span(child))
+        return ("label", child.data, child.span)
+
+    def body(self, meta, items):
+        return tuple(items)
+
+    def attribute(self, meta, children):
+        key, value = children
+        return Attribute(str(key), value, self._span(meta), self._tok_span(key))
+
+    def plain_string(self, meta, children):
+        tok = children[0]
+        return Value("string", self._unescape(tok), self._tok_span(tok), str(tok))
+
+    def raw_string(self, meta, children):
+        tok = children[0]
+        raw = str(tok)
+        body = raw[3:-2] if raw.startswith('r#"') else raw[2:-1]
+        return Value("raw", body, self._tok_span(tok), raw)
+
+    def percent(self, meta, children):
+        tok = children[0]
+        return Value("percent", Decimal(str(tok)[:-1]), self._tok_span(tok), str(tok))
+
+    def duration(self, meta, children):
+        tok = children[0]
+        return Value("duration", parse_duration_ms(str(tok)), self._tok_span(tok), str(tok))
+
+    def number(self, meta, children):
+        tok = children[0]
+        return Value("number", Decimal(str(tok)), self._tok_span(tok), str(tok))
+
+    def true(self, meta, children):
+        return Value("bool", True, self._span(meta), "true")
+
+    def false(self, meta, children):
+        return Value("bool", False, self._span(meta), "false")
+
+    def ref(self, meta, children):
+        parts = tuple(str(c) for c in children)
+        return Value("ref", parts, self._span(meta), ".".join(parts))
+
+    def selector(self, meta, children):
+        metric, matchers = str(children[0]), tuple(children[1:])
+        return Value("selector", SelectorLit(metric, matchers), self._span(meta), metric)
+
+    def matcher(self, meta, children):
+        label, op, value = children
+        return Matcher(str(label), str(op), value.data, self._span(meta))
+
+    def list(self, meta, children):
+        return Value("list", tuple(children), self._span(meta))
+
+    def map(self, meta, children):
+        return Value("map", tuple(children), self._span(meta))
+
+    def map_entry(self, meta, children):
+        key, value = children
+        if isinstance(key, Token):
+            return MapEntry(str(key), self._tok_span(key), value)
+        return MapEntry(key.data, key.span, value)
+
+    def _unescape(self, tok: Token) -> str:
+        body = str(tok)[1:-1]
+        if "\\" not in body:
+            return body
+
+        def replace(match: re.Match) -> str:
+            esc = match.group(1)
+            if esc in _ESCAPES:
+                return _ESCAPES[esc]
+            if esc.startswith("u") and len(esc) > 1:
+                code = int(esc[2:-1] if esc.startswith("u{") else esc[1:], 16)
+                if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+                    return chr(code)
+            col = tok.column + 1 + match.start()
+            raise _EscapeError(dg.make("RELC102", f"invalid escape sequence `\\{esc}` in string",
+                                       Span.point(self.path, tok.line, col, len(esc) + 1),
+                                       hint='valid escapes: \\n \\t \\r \\\\ \\" \\0 \\uXXXX \\u{X...}; '
+                                            "raw strings r\"...\" take text as written"))
+
+        return _ESCAPE_RE.sub(replace, body)

@@ -1,0 +1,58 @@
+"""PromQL text: quoting that cannot be escaped from, selector rendering, and syntax checks."""
+from __future__ import annotations
+
+import re
+
+from . import ir
+
+METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
+WINDOW_PLACEHOLDER = "$window"
+
+
+def quote(value: str) -> str:
+    """A PromQL double-quoted string literal whose content is exactly `value`."""
+    out = ['"']
+    for ch in value:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def render_selector(selector: ir.Selector, extra: tuple[ir.LabelMatcher, ...] = (), suffix: str = "") -> str:
+    """`metric{a="b"}` with matchers in source order, then any the caller adds."""
+    matchers = selector.matchers + extra
+    inner = ",".join(f"{m.name}{m.op}{quote(m.value)}" for m in matchers)
+    return f"{selector.metric}{suffix}{{{inner}}}" if inner else f"{selector.metric}{suffix}"
+
+
+def substitute_window(promql: str, window: str) -> str:
+    return promql.replace(WINDOW_PLACEHOLDER, window)
+
+
+def syntax_error(promql: str) -> str | None:
+    """The parser's complaint about `promql`, or None when it parses."""
+    import promql_parser  # deferred: only files with raw PromQL or regex matchers pay for it
+
+    try:
+        promql_parser.parse(promql)
+    except (ValueError, TypeError) as err:
+        return str(err) or "does not parse"
+    except BaseException as err:  # the Rust extension can panic on pathological input
+        if isinstance(err, (KeyboardInterrupt, SystemExit)):
+            raise
+        return f"the PromQL parser rejected it ({type(err).__name__})"
+    return None

@@ -1,0 +1,86 @@
+"""Diagnostic rendering, kept apart from the diagnostics themselves: text with carets, or JSON."""
+from __future__ import annotations
+
+import json
+
+from .diagnostics import Diagnostic, Span
+
+
+def render_text(diagnostics: list[Diagnostic], texts: dict[str, str], color: bool = False) -> str:
+    return "".join(_one(d, texts, color) for d in diagnostics)
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def _one(diag: Diagnostic, texts: dict[str, str], color: bool) -> str:
+    sev_color = {"error": "1;31", "warning": "1;33", "note": "1;36"}[diag.severity.value]
+    head = f"{diag.severity.value}[{diag.code}]"
+    where = f"{_where(diag.span)}: " if diag.span else "relc: "
+    lines = [f"{where}{_paint(head, sev_color, color)}: {_paint(diag.message, '1', color)}"]
+    if diag.span:
+        lines.extend(_excerpt(diag.span, texts, "^", sev_color, color))
+    for rel in diag.related:
+        lines.append(f"{_where(rel.span)}: note: {rel.message}")
+        lines.extend(_excerpt(rel.span, texts, "-", "1;36", color))
+    if diag.hint:
+        lines.append(f"  = hint: {diag.hint}")
+    return "\n".join(lines) + "\n"
+
+
+def _where(span: Span) -> str:
+    return f"{span.path}:{span.line}:{span.col}"
+
+
+def _excerpt(span: Span, texts: dict[str, str], mark: str, code: str, color: bool) -> list[str]:
+    """The source line with an underline below the span (its first line when it covers several)."""
+    text = texts.get(span.path)
+    if text is None:
+        return []
+    lines = text.split("\n")
+    if not 1 <= span.line <= len(lines):
+        return []
+    source = lines[span.line - 1].expandtabs(1).rstrip("\r")
+    if len(source) > 200:
+        source = source[:200] + "..."
+    end = span.end_col if span.end_line == span.line else len(source) + 1
+    width = max(1, min(end, len(source) + 1) - span.col)
+    gutter = str(span.line)
+    pad = " " * len(gutter)
+    underline = " " * (span.col - 1) + mark * width
+    return [f" {gutter} | {source}", f" {pad} | {_paint(underline, code, color)}"]
+
+
+def as_dict(diag: Diagnostic) -> dict:
+    out: dict = {"code": diag.code, "severity": diag.severity.value, "message": diag.message}
+    if diag.span:
+        out["span"] = _span_dict(diag.span)
+    if diag.hint:
+        out["hint"] = diag.hint
+    if diag.related:
+        out["related"] = [{"message": r.message, "span": _span_dict(r.span)} for r in diag.related]
+    return out
+
+
+def _span_dict(span: Span) -> dict:
+    return {"path": span.path, "line": span.line, "col": span.col, "end_line": span.end_line,
+            "end_col": span.end_col}
+
+
+def render_json(diagnostics: list[Diagnostic]) -> str:
+    errors = sum(d.is_error for d in diagnostics)
+    payload = {"diagnostics": [as_dict(d) for d in diagnostics], "errors": errors,
+               "warnings": sum(d.severity.value == "warning" for d in diagnostics)}
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def summary(diagnostics: list[Diagnostic]) -> str:
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = sum(d.severity.value == "warning" for d in diagnostics)
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    return ", ".join(parts)

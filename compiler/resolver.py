@@ -1,0 +1,137 @@
+"""Stage 2, resolve: find the input files, follow imports inside the project root, parse each file once."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import diagnostics as dg
+from .diagnostics import Diagnostic, Related, Span
+from .parser import parse
+from .syntax import Import, Module
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+SKIPPED_DIRS = {"_gen", "node_modules", "__pycache__"}
+
+
+@dataclass
+class SourceSet:
+    """Parsed modules plus their text, which the renderer needs to draw carets."""
+
+    modules: list[Module] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+
+
+def display_path(path: Path) -> str:
+    """Paths relative to the working directory when inside it, so messages stay short and stable."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def discover(inputs: list[str]) -> tuple[list[tuple[Path, Path]], list[Diagnostic]]:
+    """Expand the command-line paths to (file, root) pairs, directories searched recursively."""
+    found: list[tuple[Path, Path]] = []
+    diags: list[Diagnostic] = []
+    for raw in inputs:
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*.relc") if p.is_file() and not _skipped(p, path))
+            if not files:
+                diags.append(dg.make("RELC204", f"no .relc files found under {raw}"))
+            found.extend((f, path) for f in files)
+        elif path.is_file():
+            found.append((path, path.parent))
+        else:
+            diags.append(dg.make("RELC201", f"cannot read {raw}: no such file or directory"))
+    return found, diags
+
+
+def _skipped(path: Path, root: Path) -> bool:
+    return any(part in SKIPPED_DIRS or part.startswith(".") for part in path.relative_to(root).parts[:-1])
+
+
+def resolve(inputs: list[str]) -> tuple[SourceSet, list[Diagnostic]]:
+    """Load every input and everything it imports, each file once, reporting cycles and escapes."""
+    entries, diags = discover(inputs)
+    loader = _Loader()
+    for file, root in entries:
+        loader.load(file, root, stack=())
+    diags.extend(loader.diagnostics)
+    return loader.sources, diags
+
+
+class _Loader:
+    def __init__(self) -> None:
+        self.sources = SourceSet()
+        self.diagnostics: list[Diagnostic] = []
+        self.done: set[Path] = set()
+
+    def load(self, file: Path, root: Path, stack: tuple[tuple[Path, Import | None], ...],
+             via: Import | None = None) -> None:
+        real = file.resolve()
+        if any(path == real for path, _ in stack):
+            self._report_cycle(real, stack, via)
+            return
+        if real in self.done:
+            return
+        self.done.add(real)
+        module = self._parse_file(file, via)
+        if module is None:
+            return
+        self.sources.modules.append(module)
+        for imp in module.imports:
+            target = self._import_target(imp, file, root)
+            if target is not None:
+                self.load(target, root, stack + ((real, via),), via=imp)
+
+    def _parse_file(self, file: Path, via: Import | None) -> Module | None:
+        shown = display_path(file)
+        where = via.span if via else None
+        try:
+            if file.stat().st_size > MAX_FILE_BYTES:
+                self.diagnostics.append(dg.make("RELC201", f"{shown} is larger than 16 MiB", where))
+                return None
+            data = file.read_bytes()
+        except OSError as err:
+            self.diagnostics.append(dg.make("RELC201", f"cannot read {shown}: {err.strerror or err}", where))
+            return None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            line = data[: err.start].count(b"\n") + 1
+            self.diagnostics.append(dg.make("RELC103", f"{shown} is not valid UTF-8 (byte {err.start})",
+                                            Span.point(shown, line, 1)))
+            return None
+        self.sources.texts[shown] = text
+        module, diags = parse(shown, text)
+        self.diagnostics.extend(diags)
+        return module
+
+    def _import_target(self, imp: Import, file: Path, root: Path) -> Path | None:
+        if not imp.path or os.path.isabs(imp.path) or imp.path.startswith("~"):
+            self.diagnostics.append(dg.make("RELC202", f"import path must be relative: \"{imp.path}\"", imp.span,
+                                            hint="imports are resolved relative to the importing file"))
+            return None
+        target = file.parent / imp.path
+        try:
+            target.resolve().relative_to(root.resolve())
+        except ValueError:
+            self.diagnostics.append(dg.make(
+                "RELC202", f"import \"{imp.path}\" resolves outside the project root {display_path(root)}",
+                imp.span, hint="imports (and symlinks they follow) must stay inside the directory being compiled"))
+            return None
+        if not target.is_file():
+            self.diagnostics.append(dg.make("RELC201", f"cannot import \"{imp.path}\": no such file", imp.span))
+            return None
+        return target
+
+    def _report_cycle(self, real: Path, stack, via: Import | None) -> None:
+        chain = [display_path(p) for p, _ in stack] + [display_path(real)]
+        start = next(i for i, (p, _) in enumerate(stack) if p == real)
+        cycle = " -> ".join(chain[start:])
+        related = tuple(Related(imp.span, "imported here") for _, imp in stack[start + 1:] if imp is not None)
+        self.diagnostics.append(dg.make("RELC203", f"import cycle: {cycle}", via.span if via else None,
+                                        related=related))

@@ -1,0 +1,137 @@
+"""SLI blocks: metric selectors and PromQL checked here, so every target can trust what it renders."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from . import diagnostics as dg
+from . import ir
+from .diagnostics import Diagnostic
+from .promql import LABEL_NAME, METRIC_NAME, WINDOW_PLACEHOLDER, render_selector, substitute_window, syntax_error
+from .reader import Reader, Shape
+from .syntax import Block, Value
+
+SLI_SHAPES = {
+    "events": Shape(frozenset({"good", "bad", "total"})),
+    "latency": Shape(frozenset({"histogram", "threshold", "le"})),
+    "raw": Shape(frozenset({"error_ratio"})),
+}
+QUERY_KINDS = ("selector", "ref", "raw", "string")
+QUERY_EXPECTED = "a metric selector like http_requests_total{job=\"api\"} or a raw PromQL string"
+
+
+def read_sli(block: Block, diags: list[Diagnostic]) -> ir.EventsSLI | ir.LatencySLI | ir.RawSLI | None:
+    kind = block.label
+    if kind not in SLI_SHAPES:
+        hint = dg.did_you_mean(kind, SLI_SHAPES) if kind else None
+        diags.append(dg.make("RELC312", f"unknown SLI kind `{kind}`" if kind else "the SLI kind is missing",
+                             block.label_span or block.kind_span,
+                             hint=hint or "write `sli events { ... }`, `sli latency { ... }` or `sli raw { ... }`"))
+        return None
+    reader = Reader(block, SLI_SHAPES[kind], diags)
+    return {"events": _events, "latency": _latency, "raw": _raw}[kind](reader, diags)
+
+
+def _events(reader: Reader, diags: list[Diagnostic]) -> ir.EventsSLI | None:
+    good = _query(reader, "good", diags)
+    bad = _query(reader, "bad", diags)
+    total = _query(reader, "total", diags, required=True)
+    has_good, has_bad = "good" in reader.attrs, "bad" in reader.attrs
+    if has_good == has_bad:
+        diags.append(dg.make("RELC304", "an events SLI needs exactly one of `good` or `bad`",
+                             reader.block.kind_span, hint="`bad` counts failed events, `good` successful ones"))
+        return None
+    if total is None or (good is None and bad is None):
+        return None
+    return ir.EventsSLI(good=good, bad=bad, total=total)
+
+
+def _latency(reader: Reader, diags: list[Diagnostic]) -> ir.LatencySLI | None:
+    value = reader.value("histogram", ("selector", "ref"), "a histogram metric selector", required=True,
+                         hint="e.g. histogram = http_request_duration_seconds{job=\"api\"}")
+    threshold = reader.value("threshold", ("duration", "number"), "a duration like 300ms", required=True)
+    le = reader.string("le") or None
+    histogram = _selector(value, diags) if value is not None else None
+    if histogram is not None:
+        histogram = _checked_histogram(histogram, value, diags)  # type: ignore[arg-type]
+    if threshold is None or histogram is None:
+        return None
+    seconds = Decimal(threshold.data) / 1000 if threshold.kind == "duration" else threshold.data
+    if seconds <= 0:  # type: ignore[operator]
+        diags.append(dg.make("RELC312", "`threshold` must be positive", threshold.span))
+        return None
+    return ir.LatencySLI(histogram=histogram, threshold_seconds=float(seconds), le=le)  # type: ignore[arg-type]
+
+
+def _checked_histogram(selector: ir.Selector, value: Value, diags: list[Diagnostic]) -> ir.Selector | None:
+    for suffix in ("_bucket", "_count", "_sum"):
+        if selector.metric.endswith(suffix):
+            diags.append(dg.make("RELC312", f"name the histogram without `{suffix}`", value.span,
+                                 hint=f"histogram = {selector.metric[: -len(suffix)]}{{...}}: relc adds "
+                                      "_bucket and _count itself"))
+            return None
+    if any(m.name == "le" for m in selector.matchers):
+        diags.append(dg.make("RELC312", "do not match on `le`; set `threshold` (or `le`) instead", value.span))
+        return None
+    return selector
+
+
+def _raw(reader: Reader, diags: list[Diagnostic]) -> ir.RawSLI | None:
+    value = reader.value("error_ratio", ("raw", "string"), "a raw PromQL string", required=True,
+                         hint='e.g. error_ratio = r#"sum(rate(errors[$window])) / sum(rate(total[$window]))"#')
+    if value is None:
+        return None
+    promql = _checked_promql(value, diags)
+    return ir.RawSLI(error_ratio=promql) if promql is not None else None
+
+
+def _query(reader: Reader, key: str, diags: list[Diagnostic], required: bool = False):
+    value = reader.value(key, QUERY_KINDS, QUERY_EXPECTED, required=required)
+    if value is None:
+        return None
+    if value.kind in ("raw", "string"):
+        promql = _checked_promql(value, diags)
+        return ir.RawQuery(promql=promql) if promql is not None else None
+    return _selector(value, diags)
+
+
+def _selector(value: Value, diags: list[Diagnostic]) -> ir.Selector | None:
+    """A selector literal (or a bare metric name) checked for names and regexes."""
+    if value.kind == "ref":
+        if len(value.data) != 1:  # type: ignore[arg-type]
+            diags.append(dg.make("RELC307", f"`{value.text}` is not a valid metric name", value.span))
+            return None
+        metric, matchers = value.text, ()
+    else:
+        metric, matchers = value.data.metric, value.data.matchers  # type: ignore[union-attr]
+    ok = True
+    if not METRIC_NAME.match(metric):
+        diags.append(dg.make("RELC307", f"`{metric}` is not a valid Prometheus metric name", value.span,
+                             hint="metric names match [a-zA-Z_:][a-zA-Z0-9_:]*"))
+        ok = False
+    out = []
+    for m in matchers:
+        if not LABEL_NAME.match(m.label):
+            diags.append(dg.make("RELC307", f"`{m.label}` is not a valid Prometheus label name", m.span,
+                                 hint="label names match [a-zA-Z_][a-zA-Z0-9_]*"))
+            ok = False
+            continue
+        out.append(ir.LabelMatcher(name=m.label, op=m.op, value=m.value))
+        if m.op in ("=~", "!~"):
+            err = syntax_error(render_selector(ir.Selector(metric="m", matchers=(out[-1],))))
+            if err:
+                diags.append(dg.make("RELC308", f"invalid regular expression in `{m.label}{m.op}`: {err}", m.span))
+                ok = False
+    return ir.Selector(metric=metric, matchers=tuple(out)) if ok else None
+
+
+def _checked_promql(value: Value, diags: list[Diagnostic]) -> str | None:
+    promql = value.data.strip()  # type: ignore[union-attr]
+    if WINDOW_PLACEHOLDER not in promql:
+        diags.append(dg.make("RELC309", "raw PromQL must use `$window` where the range goes", value.span,
+                             hint="e.g. rate(my_errors_total[$window]); relc substitutes each alert window"))
+        return None
+    err = syntax_error(substitute_window(promql, "5m"))
+    if err:
+        diags.append(dg.make("RELC308", f"invalid PromQL: {err}", value.span))
+        return None
+    return promql

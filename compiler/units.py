@@ -1,0 +1,56 @@
+"""Durations and numbers: exact parsing, and rendering in the forms Prometheus and people read."""
+from __future__ import annotations
+
+import re
+
+UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000,
+           "y": 31_536_000_000}
+_PART = re.compile(r"([0-9]+)(ms|s|m|h|d|w|y)")
+
+
+def parse_duration_ms(text: str) -> int:
+    """`1h30m` -> 5400000; the grammar guarantees the shape."""
+    return sum(int(n) * UNIT_MS[u] for n, u in _PART.findall(text))
+
+
+def prom_duration(seconds: int) -> str:
+    """Seconds to the shortest Prometheus duration: 2592000 -> 30d, 5400 -> 1h30m."""
+    if seconds <= 0:
+        return "0s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
+
+
+def human_duration(seconds: float) -> str:
+    """A reading for people: 3720 -> `1h 2m`, 43.2*60 -> `43m 12s`; two most significant units."""
+    seconds = round(seconds)
+    if seconds <= 0:
+        return "0s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return " ".join(parts[:2])
+
+
+def fmt_number(value: float) -> str:
+    """Shortest stable decimal: 14.399999999999999 -> 14.4, 0.0010000000000000009 -> 0.001."""
+    text = format(value, ".12g")
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        text = f"{mantissa}e{int(exp)}"
+    return text
+
+
+def fmt_percent(fraction: float) -> str:
+    return fmt_number(fraction * 100) + "%"
+
+
+def human_percent(fraction: float) -> str:
+    """Three significant digits for derived figures people read: 0.428571 -> 42.9%."""
+    return format(fraction * 100, ".3g") + "%"
