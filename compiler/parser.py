@@ -59,8 +59,10 @@ def _syntax_error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
     if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
         end_line, end_col = _end_position(text)
         expected = _expected(getattr(err, "expected", None) or getattr(err, "accepts", set()))
+        opener = _unclosed_brace(path, text)
+        related = (dg.Related(opener, "this `{` is never closed"),) if opener else ()
         return dg.make("RELC101", f"unexpected end of file; expected {expected}", Span.point(path, end_line, end_col),
-                       hint="a block may be missing its closing `}`")
+                       hint="a block may be missing its closing `}`" if opener else None, related=related)
     assert isinstance(err, UnexpectedToken)
     token = err.token
     expected = _expected(err.accepts or err.expected)
@@ -70,8 +72,26 @@ def _syntax_error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
     hint = None
     if token.type in ("PERCENT", "DURATION", "NUMBER", "STRING", "RAW_STRING") and "EQUAL" in (err.accepts or set()):
         hint = "attributes are written `name = value`"
-    return dg.make("RELC101", f"unexpected {TOKEN_NAMES.get(token.type, token.type)} `{shown}`; expected {expected}",
-                   span, hint=hint)
+    name = TOKEN_NAMES.get(token.type, token.type)
+    what = name if name.startswith("`") else f"{re.sub(r'^an? ', '', name)} `{shown}`"
+    return dg.make("RELC101", f"unexpected {what}; expected {expected}", span, hint=hint)
+
+
+def _unclosed_brace(path: str, text: str) -> Span | None:
+    """The innermost `{` left open at end of file, found with the grammar's own lexer."""
+    stack: list[Token] = []
+    try:
+        for tok in grammar_parser().lex(text):
+            if tok.type == "LBRACE":
+                stack.append(tok)
+            elif tok.type == "RBRACE" and stack:
+                stack.pop()
+    except UnexpectedInput:
+        return None
+    if not stack:
+        return None
+    tok = stack[-1]
+    return Span.point(path, tok.line, tok.column)
 
 
 def _hint_for_char(char: str) -> str | None:

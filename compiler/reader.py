@@ -11,6 +11,7 @@ from .diagnostics import Diagnostic, Related, Span
 from .promql import LABEL_NAME
 from .syntax import Attribute, Block, Value
 
+DISPLAY = {"slo": "SLO", "sli": "SLI"}
 RELC_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
 
 
@@ -39,7 +40,7 @@ class Reader:
 
     def __post_init__(self) -> None:
         known = sorted(self.shape.attrs | self.shape.blocks)
-        where = self.block.kind
+        where = self.what
         for item in self.block.items:
             if isinstance(item, Attribute):
                 self._take_attribute(item, known, where)
@@ -74,7 +75,7 @@ class Reader:
         attr = self.attrs.get(key)
         if attr is None:
             if required:
-                self.diags.append(dg.make("RELC304", f"{self.block.kind} {self._name()}is missing `{key}`",
+                self.diags.append(dg.make("RELC304", f"{self.what} {self._name()}is missing `{key}`",
                                           self.block.kind_span, hint=hint))
             return None
         if attr.value.kind not in kinds:
@@ -82,6 +83,10 @@ class Reader:
                                       attr.value.span, hint=hint or _type_hint(attr.value, kinds)))
             return None
         return attr.value
+
+    @property
+    def what(self) -> str:
+        return DISPLAY.get(self.block.kind, self.block.kind.replace("_", " "))
 
     def _name(self) -> str:
         return f"`{self.block.label}` " if self.block.label else ""

@@ -104,6 +104,7 @@ def alert_rule(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options:
             f"  {ratio_name(tier.short_window_s)}{sel} / {budget} > {factor}\n)")
     labels = {"severity": tier.severity, "service": slo.service, "slo": slo.name, "alert_tier": tier.name,
               **policy.labels, **slo.labels}
+    labels = {key: escape_template(value) for key, value in labels.items()}  # alert labels are templated too
     return {"alert": slo.alert_name, "expr": expr, "labels": labels,
             "annotations": annotations(slo, tier, policy, options)}
 

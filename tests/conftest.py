@@ -1,0 +1,61 @@
+"""Shared test helpers; `pytest --update-golden` rewrites expected files instead of comparing."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite golden files (tests/golden, tests/bad/*.expected, examples/_gen) from current output")
+
+
+@pytest.fixture
+def update_golden(request) -> bool:
+    return request.config.getoption("--update-golden")
+
+
+@pytest.fixture(autouse=True)
+def _repo_cwd(monkeypatch):
+    """Diagnostics print paths relative to the working directory; pin it so expected text is stable."""
+    monkeypatch.chdir(ROOT)
+
+
+def compare_or_update(path: Path, actual: str, update: bool) -> None:
+    if update:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+        return
+    assert path.exists(), f"missing golden file {path}; run pytest --update-golden and review the diff"
+    expected = path.read_text(encoding="utf-8")
+    assert actual == expected, f"{path} differs; run pytest --update-golden and review the diff"
+
+
+def compare_tree(golden: Path, built: Path, update: bool) -> None:
+    """Byte-for-byte comparison of two directory trees (or replace the golden one)."""
+    if update:
+        if golden.exists():
+            shutil.rmtree(golden)
+        shutil.copytree(built, golden)
+        return
+    def files(base: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(base)): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
+    want, got = files(golden), files(built)
+    assert sorted(got) == sorted(want), "generated file set differs; run pytest --update-golden"
+    for name in want:
+        assert got[name] == want[name], f"{golden / name} differs; run pytest --update-golden and review the diff"
+
+
+def require_tool(name: str) -> str:
+    """In CI a missing ecosystem tool is a failure, locally a skip."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is required in CI (see .ci/run)")
+        pytest.skip(f"{name} not installed")
+    return path

@@ -1,0 +1,73 @@
+"""The ecosystem's own tool judges the rules: `promtool check rules` on all output, `promtool test rules` on behaviour."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from relc.compiler.cli import main
+
+from conftest import ROOT, require_tool
+
+SOURCES = ["examples/shop"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests" / "good").iterdir()
+                                     if p.suffix == ".relc" or p.is_dir())
+
+
+def build(src: str, out: Path) -> list[Path]:
+    result = CliRunner().invoke(main, ["build", src, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return sorted((out / "prometheus").glob("*.yml"))
+
+
+@pytest.mark.parametrize("src", SOURCES)
+def test_promtool_accepts_every_rule_file(src: str, tmp_path: Path):
+    promtool = require_tool("promtool")
+    files = build(src, tmp_path)
+    assert files
+    proc = subprocess.run([promtool, "check", "rules", *map(str, files)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("SUCCESS") == len(files)
+
+
+def _run_unit_test(rule_file: Path, series: list[dict], checks: list[dict], tmp_path: Path):
+    test = {"rule_files": [str(rule_file)], "evaluation_interval": "1m",
+            "tests": [{"interval": "1m", "input_series": series, "promql_expr_test": checks}]}
+    path = tmp_path / "behaviour.test.yml"
+    path.write_text(yaml.safe_dump(test, sort_keys=False))
+    proc = subprocess.run([require_tool("promtool"), "test", "rules", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _firing(tier: str, minute: int, firing: bool) -> dict:
+    expr = (f'count(ALERTS{{alertname="CheckoutAvailabilityBudgetBurn",alert_tier="{tier}",'
+            f'alertstate="firing"}})')
+    return {"expr": expr, "eval_time": f"{minute}m", "exp_samples": [{"labels": "{}", "value": 1}] if firing else []}
+
+
+def _checkout_rules(tmp_path: Path) -> Path:
+    return next(f for f in build("examples/shop", tmp_path / "out") if f.name == "checkout.rules.yml")
+
+
+def test_total_outage_pages_within_the_workbook_detection_time(tmp_path: Path):
+    """An hour healthy, then 100% errors: the 14.4x tier needs 0.864 min of outage, so it fires by +2m."""
+    series = [
+        {"series": 'http_requests_total{job="checkout",code="200"}', "values": "0+100x60 6000+0x30"},
+        {"series": 'http_requests_total{job="checkout",code="500"}', "values": "0+0x60 0+100x30"},
+    ]
+    checks = [_firing(t, 60, False) for t in ("page-fast", "page-slow", "ticket-fast", "ticket-slow")]
+    checks += [_firing("page-fast", 62, True)]
+    _run_unit_test(_checkout_rules(tmp_path), series, checks, tmp_path)
+
+
+def test_errors_within_budget_never_alert(tmp_path: Path):
+    """0.05% errors is half of the 0.1% budget: no tier may fire, however long it lasts."""
+    series = [
+        {"series": 'http_requests_total{job="checkout",code="200"}', "values": "0+1999x300"},
+        {"series": 'http_requests_total{job="checkout",code="500"}', "values": "0+1x300"},
+    ]
+    checks = [_firing(t, m, False) for t in ("page-fast", "page-slow", "ticket-fast", "ticket-slow")
+              for m in (10, 120, 300)]
+    _run_unit_test(_checkout_rules(tmp_path), series, checks, tmp_path)
