@@ -95,7 +95,12 @@ def build(paths: tuple[str, ...], out_dir: str, targets: tuple[str, ...], runboo
     _emit(sorted(diagnostics, key=dg.sort_key), result.texts, fmt)
     if failed or outputs is None:
         sys.exit(EXIT_ERRORS)
-    written = builder.write(Path(out_dir), outputs)
+    try:
+        written = builder.write(Path(out_dir), outputs)
+    except OSError as err:
+        reason = err.strerror or str(err)
+        _emit([dg.make("RELC501", f"cannot write to {out_dir}: {reason}")], {}, fmt)
+        sys.exit(EXIT_ERRORS)
     if fmt == "text":
         count = sum(len(a) for a in outputs.values())
         click.echo(f"relc: wrote {count} file(s) to {', '.join(str(p) for p in written)}", err=True)

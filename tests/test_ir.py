@@ -1,0 +1,83 @@
+"""The IR: the numbers every target relies on, computed once and exactly."""
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from relc.compiler import ir
+from relc.compiler.pipeline import compile_paths
+from relc.targets.promql_sli import le_matcher
+
+
+def project(path: str) -> ir.Project:
+    result = compile_paths([path])
+    assert result.ok, result.diagnostics
+    return result.project
+
+
+def slo(p: ir.Project, service: str, name: str) -> ir.SLO:
+    return next(s for s in p.slos() if s.service == service and s.name == name)
+
+
+@pytest.mark.parametrize("name, factors", [
+    ("month", [14.4, 6, 3, 1]),            # the Workbook's own table for 30d
+    ("fourweeks", [13.44, 5.6, 2.8, 0.9333333333333333]),
+    ("week", [3.36, 1.4, 0.7, 0.2333333333333333]),
+    ("quarter", [43.2, 18, 9, 3]),
+])
+def test_workbook_burn_rates_scale_with_the_window(name, factors):
+    s = slo(project("tests/good/windows.relc"), "api", name)
+    assert s.alert_policy.name == "workbook"
+    assert [t.burn_rate for t in s.alert_policy.tiers] == pytest.approx(factors)
+    assert [t.budget_consumed for t in s.alert_policy.tiers] == pytest.approx([0.02, 0.05, 0.1, 0.1])
+    assert [(t.long_window_s, t.short_window_s) for t in s.alert_policy.tiers] == [
+        (3600, 300), (21600, 1800), (86400, 7200), (259200, 21600)]
+
+
+def test_objective_budget_and_window_are_exact():
+    s = slo(project("examples/shop"), "checkout", "availability")
+    assert s.objective == 0.999 and s.error_budget == 0.001 and s.window_s == 30 * 86400
+    assert s.labels == {"domain": "shop", "tier": "1"}
+    assert s.runbook.name == "checkout-errors" and s.budget_policy.name == "standard"
+    assert [t.remaining for t in s.budget_policy.thresholds] == [0.5, 0.25, 0.0]
+
+
+def test_burn_rate_tiers_report_budget_consumed():
+    s = slo(project("examples/shop"), "orders-worker", "processing")
+    ticket = s.alert_policy.tiers[1]
+    assert ticket.burn_rate == 1 and ticket.budget_consumed == pytest.approx(3 / 7)
+
+
+def test_alert_policy_none_disables_alerts_and_default_name():
+    p = project("tests/good/sli_kinds.relc")
+    assert slo(p, "search", "raw-events").alert_policy is None
+    assert slo(p, "search", "success").alert_name == "SearchSuccessBudgetBurn"
+
+
+def test_sli_kinds_are_typed():
+    p = project("tests/good/sli_kinds.relc")
+    assert isinstance(slo(p, "search", "success").sli, ir.EventsSLI)
+    latency = slo(p, "search", "latency-fast").sli
+    assert isinstance(latency, ir.LatencySLI) and latency.threshold_seconds == 0.25
+    assert isinstance(slo(p, "search", "ratio").sli, ir.RawSLI)
+
+
+def test_ir_is_frozen():
+    s = slo(project("examples/shop"), "checkout", "availability")
+    with pytest.raises(ValidationError):
+        s.objective = 0.5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("seconds, le, matches, rejects", [
+    (0.3, None, ["0.3", "0.30"], ["0.03", "0.35", "3"]),
+    (1.0, None, ["1", "1.0", "1.00"], ["10", "0.1", "1.5"]),
+    (2.5, None, ["2.5"], ["25", "2.05"]),
+    (1.0, "1.0", ["1.0"], ["1"]),
+])
+def test_latency_bucket_matcher(seconds, le, matches, rejects):
+    import re
+
+    m = le_matcher(ir.LatencySLI(histogram=ir.Selector(metric="h"), threshold_seconds=seconds, le=le))
+    pattern = re.compile(m.value if m.op == "=~" else re.escape(m.value))
+    assert all(pattern.fullmatch(v) for v in matches)
+    assert not any(pattern.fullmatch(v) for v in rejects)

@@ -1,0 +1,31 @@
+"""Only `relc` (and its dist-info) may land in site-packages; the grammar ships as package data."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def test_wheel_installs_only_the_relc_namespace(tmp_path: Path):
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                           "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    wheel = next(tmp_path.glob("relc-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    top_level = {name.split("/")[0] for name in names}
+    assert top_level == {"relc", f"{wheel.name.split('-')[0]}-{wheel.name.split('-')[1]}.dist-info"}
+    assert "relc/grammar/relc.lark" in names
+    for package in ("compiler", "grammar", "targets"):
+        assert f"relc/{package}/__init__.py" in names
+    assert not any(n.startswith("relc/__init__") for n in names), "relc stays a namespace for its subpackages"
+    entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "relc = relc.compiler.cli:run" in entry_points
+
+
+def test_grammar_loads_from_package_data():
+    from relc.compiler.parser import grammar_parser
+
+    assert grammar_parser().options.parser == "lalr"
