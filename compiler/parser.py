@@ -37,16 +37,24 @@ def parse(path: str, text: str) -> tuple[Module | None, list[Diagnostic]]:
     """Parse one file; on a syntax error return no module and one diagnostic at the offending token."""
     try:
         tree = grammar_parser().parse(text)
+        builder = _TreeBuilder(path)
+        module = builder.transform(tree)
     except UnexpectedInput as err:
         return None, [_syntax_error(path, text, err)]
-    builder = _TreeBuilder(path)
-    try:
-        module = builder.transform(tree)
-    except VisitError as err:  # a bad escape inside a string literal
+    except RecursionError:
+        return None, [_too_deep(path)]
+    except VisitError as err:  # a bad escape inside a string literal, or nesting too deep
         if isinstance(err.orig_exc, _EscapeError):
             return None, [err.orig_exc.diagnostic]
+        if isinstance(err.orig_exc, RecursionError):
+            return None, [_too_deep(path)]
         raise
     return module, builder.diagnostics
+
+
+def _too_deep(path: str) -> Diagnostic:
+    return dg.make("RELC104", f"{path} nests blocks, lists or maps too deeply to compile",
+                   Span.point(path, 1, 1), hint="real specifications nest a few levels; check for generated input")
 
 
 def _syntax_error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:

@@ -89,7 +89,7 @@ def _query(reader: Reader, key: str, diags: list[Diagnostic], required: bool = F
     if value is None:
         return None
     if value.kind in ("raw", "string"):
-        promql = _checked_promql(value, diags)
+        promql = _checked_promql(value, diags, aggregated=True)
         return ir.RawQuery(promql=promql) if promql is not None else None
     return _selector(value, diags)
 
@@ -124,14 +124,17 @@ def _selector(value: Value, diags: list[Diagnostic]) -> ir.Selector | None:
     return ir.Selector(metric=metric, matchers=tuple(out)) if ok else None
 
 
-def _checked_promql(value: Value, diags: list[Diagnostic]) -> str | None:
+def _checked_promql(value: Value, diags: list[Diagnostic], aggregated: bool = False) -> str | None:
+    """Raw PromQL with `$window`; event queries must also be instant vectors, which relc wraps in sum()."""
     promql = value.data.strip()  # type: ignore[union-attr]
     if WINDOW_PLACEHOLDER not in promql:
         diags.append(dg.make("RELC309", "raw PromQL must use `$window` where the range goes", value.span,
                              hint="e.g. rate(my_errors_total[$window]); relc substitutes each alert window"))
         return None
-    err = syntax_error(substitute_window(promql, "5m"))
+    probe = substitute_window(promql, "5m")
+    err = syntax_error(f"sum({probe})" if aggregated else probe)
     if err:
-        diags.append(dg.make("RELC308", f"invalid PromQL: {err}", value.span))
+        hint = "an event query must return an instant vector; relc aggregates it with sum()" if aggregated else None
+        diags.append(dg.make("RELC308", f"invalid PromQL: {err}", value.span, hint=hint))
         return None
     return promql

@@ -112,3 +112,9 @@ def test_parser_never_raises(tokens):
 def test_any_unicode_text_parses_or_diagnoses(text):
     module, diags = parse("fuzz.relc", text)
     assert module is not None or diags
+
+
+@pytest.mark.parametrize("src", ["x = " + "[" * 20000 + "]" * 20000, "service s {" * 5000 + "}" * 5000])
+def test_pathological_nesting_is_a_diagnostic(src):
+    module, diags = parse("deep.relc", src)
+    assert module is None and [d.code for d in diags] == ["RELC104"]

@@ -1,0 +1,62 @@
+"""Imports stay inside the project root, load once, and cycles are reported with their chain."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from relc.compiler.pipeline import compile_paths
+
+SERVICE = 'service s { slo a { objective = 99%  sli events { bad = e  total = t } } }\n'
+
+
+def codes(result) -> list[str]:
+    return [d.code for d in result.diagnostics]
+
+
+def test_symlink_out_of_root_is_refused(tmp_path: Path):
+    outside = tmp_path / "outside.relc"
+    outside.write_text(SERVICE)
+    root = tmp_path / "project"
+    root.mkdir()
+    os.symlink(outside, root / "link.relc")
+    (root / "main.relc").write_text('import "link.relc"\n')
+    result = compile_paths([str(root / "main.relc")])
+    assert "RELC202" in codes(result)
+
+
+def test_directory_input_skips_generated_and_hidden_dirs(tmp_path: Path):
+    (tmp_path / "a.relc").write_text(SERVICE)
+    for skipped in ("_gen", ".git", "node_modules"):
+        (tmp_path / skipped).mkdir()
+        (tmp_path / skipped / "b.relc").write_text("this is not valid relc {")
+    result = compile_paths([str(tmp_path)])
+    assert result.ok, result.diagnostics
+    assert len(result.texts) == 1
+
+
+def test_diamond_imports_load_each_file_once(tmp_path: Path):
+    (tmp_path / "common.relc").write_text('runbook r { summary = "x" }\n')
+    (tmp_path / "a.relc").write_text('import "common.relc"\n')
+    (tmp_path / "b.relc").write_text('import "common.relc"\nimport "a.relc"\n')
+    main = tmp_path / "main.relc"
+    main.write_text('import "a.relc"\nimport "b.relc"\n' + SERVICE)
+    result = compile_paths([str(main)])
+    assert result.ok, result.diagnostics
+    assert len(result.texts) == 4
+
+
+def test_self_import_is_a_cycle(tmp_path: Path):
+    (tmp_path / "self.relc").write_text('import "self.relc"\n')
+    result = compile_paths([str(tmp_path / "self.relc")])
+    assert codes(result) == ["RELC203"]
+
+
+def test_empty_directory_is_reported(tmp_path: Path):
+    result = compile_paths([str(tmp_path)])
+    assert codes(result) == ["RELC204"] and not result.ok
+
+
+def test_same_file_given_twice_is_read_once(tmp_path: Path):
+    (tmp_path / "a.relc").write_text(SERVICE)
+    result = compile_paths([str(tmp_path / "a.relc"), str(tmp_path)])
+    assert result.ok, result.diagnostics
