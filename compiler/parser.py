@@ -79,7 +79,7 @@ def _syntax_error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
     span = Span(path, line, col, token.end_line or line, token.end_column or col + 1)
     hint = None
     if token.type in ("PERCENT", "DURATION", "NUMBER", "STRING", "RAW_STRING") and "EQUAL" in (err.accepts or set()):
-        hint = "attributes are written `name = value`"
+        hint = "write `name = value` for an attribute, or `kind name { ... }` for a block"
     name = TOKEN_NAMES.get(token.type, token.type)
     what = name if name.startswith("`") else f"{re.sub(r'^an? ', '', name)} `{shown}`"
     return dg.make("RELC101", f"unexpected {what}; expected {expected}", span, hint=hint)

@@ -14,12 +14,12 @@ from .units import fmt_number, human_duration
 BUILTIN_POLICY = "workbook"
 RESERVED_LABELS = ("service", "slo", "severity", "alert_tier")
 
-ALERT_POLICY = Shape(frozenset({"description", "labels", "annotations"}), frozenset({"tier"}))
-TIER = Shape(frozenset({"severity", "budget", "burn_rate", "long", "short"}))
-BUDGET_POLICY = Shape(frozenset({"description"}), frozenset({"threshold"}))
+ALERT_POLICY = Shape(frozenset({"description", "labels", "annotations"}), frozenset({"tier"}), label="named")
+TIER = Shape(frozenset({"severity", "budget", "burn_rate", "long", "short"}), label="named")
+BUDGET_POLICY = Shape(frozenset({"description"}), frozenset({"threshold"}), label="named")
 THRESHOLD = Shape(frozenset({"remaining", "actions", "notify"}))
-RUNBOOK = Shape(frozenset({"summary", "url", "escalation", "links"}), frozenset({"step"}))
-STEP = Shape(frozenset({"command"}))
+RUNBOOK = Shape(frozenset({"summary", "url", "escalation", "links"}), frozenset({"step"}), label="named")
+STEP = Shape(frozenset({"command"}), label="named")
 URL_SCHEMES = ("https://", "http://", "mailto:")
 
 
@@ -81,7 +81,7 @@ def read_alert_policy(block: Block, diags: list[Diagnostic]) -> AlertPolicySpec:
         diags.append(dg.make("RELC304", f"alert policy `{block.label}` has no `tier` blocks", block.kind_span,
                              hint="add tiers, or write `alert_policy = none` on SLOs that should not alert"))
     return AlertPolicySpec(block.label or "", reader.string("description"), tuple(tiers),
-                           reader.labels("labels", RESERVED_LABELS), reader.string_map("annotations"),
+                           reader.labels("labels", RESERVED_LABELS), reader.string_map("annotations", keys_are_labels=True),
                            origin(block.span))
 
 
@@ -136,9 +136,9 @@ def resolve_tier(tier: TierSpec, window_s: int, objective: Decimal, objective_sp
         burn_rate = tier.burn_rate  # type: ignore[assignment]
         consumed = burn_rate * Decimal(tier.long_s) / window
     max_burn = Decimal(1) / (Decimal(1) - objective)
-    if burn_rate > max_burn:
+    if burn_rate >= max_burn:  # the alert compares with `>`, so equality can never fire either
         diags.append(dg.make(
-            "RELC311", f"alert tier `{tier.name}` needs a burn rate of {fmt_number(float(burn_rate))}x, but at an "
+            "RELC311", f"alert tier `{tier.name}` fires above a burn rate of {fmt_number(float(burn_rate))}x, but at an "
             f"objective of {fmt_number(float(objective * 100))}% the budget burns at most "
             f"{fmt_number(float(max_burn))}x (100% errors), so it can never fire", objective_span,
             hint="raise the objective or use an alert policy with lower burn rates", related=_builtin_or(tier)))

@@ -21,7 +21,7 @@ class Shape:
 
     attrs: frozenset[str]
     blocks: frozenset[str] = frozenset()
-    label: str = "none"  # none | name | any (name or string) | required-any
+    label: str = "none"  # "none": a name on the block is an error; "named": callers check it
 
 
 def origin(span: Span) -> ir.Origin:
@@ -39,6 +39,9 @@ class Reader:
     children: list[Block] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if self.shape.label == "none" and self.block.label is not None:
+            self.diags.append(dg.make("RELC302", f"a {self.what} block takes no name", self.block.label_span,
+                                      hint=f"write `{self.block.kind} {{ ... }}`"))
         known = sorted(self.shape.attrs | self.shape.blocks)
         where = self.what
         for item in self.block.items:
@@ -125,7 +128,7 @@ class Reader:
         if ms <= 0:  # type: ignore[operator]
             self.diags.append(dg.make("RELC312", f"`{key}` must be longer than zero", value.span))
             return default
-        return ms // 1000  # type: ignore[operator]
+        return int(ms // 1000)  # type: ignore[operator]
 
     def number(self, key: str) -> Decimal | None:
         value = self.value(key, ("number",), "a number")
@@ -156,13 +159,18 @@ class Reader:
                 out[entry.key] = entry.value.data if entry.value.kind != "number" else entry.value.text
         return dict(sorted(out.items()))
 
-    def string_map(self, key: str) -> dict[str, str]:
+    def string_map(self, key: str, keys_are_labels: bool = False) -> dict[str, str]:
         value = self.value(key, ("map",), "a map of strings")
         if value is None:
             return {}
         out: dict[str, str] = {}
         for entry in value.data:  # type: ignore[union-attr]
-            if entry.value.kind in ("string", "raw"):
+            if keys_are_labels and not LABEL_NAME.match(entry.key):
+                self.diags.append(dg.make("RELC307", f"`{entry.key}` is not a valid {key[:-1]} name",
+                                          entry.key_span, hint="names match [a-zA-Z_][a-zA-Z0-9_]*"))
+            elif entry.key in out:
+                self.diags.append(dg.make("RELC314", f"`{entry.key}` is set twice in `{key}`", entry.key_span))
+            elif entry.value.kind in ("string", "raw"):
                 out[entry.key] = entry.value.data
             else:
                 self.diags.append(dg.make("RELC303", f"`{entry.key}` must be a string, got "

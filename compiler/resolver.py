@@ -41,7 +41,12 @@ def discover(inputs: list[str]) -> tuple[list[tuple[Path, Path]], list[Diagnosti
             files = sorted(p for p in path.rglob("*.relc") if p.is_file() and not _skipped(p, path))
             if not files:
                 diags.append(dg.make("RELC204", f"no .relc files found under {raw}"))
-            found.extend((f, path) for f in files)
+            for file in files:
+                if _inside(file, path):
+                    found.append((file, path))
+                else:
+                    diags.append(dg.make("RELC202", f"{display_path(file)} is a link to a file outside "
+                                         f"{display_path(path)}; it is not read"))
         elif path.is_file():
             found.append((path, path.parent))
         else:
@@ -50,7 +55,16 @@ def discover(inputs: list[str]) -> tuple[list[tuple[Path, Path]], list[Diagnosti
 
 
 def _skipped(path: Path, root: Path) -> bool:
-    return any(part in SKIPPED_DIRS or part.startswith(".") for part in path.relative_to(root).parts[:-1])
+    parts = path.relative_to(root).parts
+    return parts[-1].startswith(".") or any(part in SKIPPED_DIRS or part.startswith(".") for part in parts[:-1])
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def resolve(inputs: list[str]) -> tuple[SourceSet, list[Diagnostic]]:
@@ -99,7 +113,7 @@ class _Loader:
             self.diagnostics.append(dg.make("RELC201", f"cannot read {shown}: {err.strerror or err}", where))
             return None
         try:
-            text = data.decode("utf-8")
+            text = data.decode("utf-8-sig")  # editors on Windows may prepend a byte-order mark
         except UnicodeDecodeError as err:
             line = data[: err.start].count(b"\n") + 1
             self.diagnostics.append(dg.make("RELC103", f"{shown} is not valid UTF-8 (byte {err.start})",
@@ -116,9 +130,7 @@ class _Loader:
                                             hint="imports are resolved relative to the importing file"))
             return None
         target = file.parent / imp.path
-        try:
-            target.resolve().relative_to(root.resolve())
-        except ValueError:
+        if not _inside(target, root):
             self.diagnostics.append(dg.make(
                 "RELC202", f"import \"{imp.path}\" resolves outside the project root {display_path(root)}",
                 imp.span, hint="imports (and symlinks they follow) must stay inside the directory being compiled"))

@@ -11,9 +11,9 @@ from .reader import Reader, Shape
 from .syntax import Block, Value
 
 SLI_SHAPES = {
-    "events": Shape(frozenset({"good", "bad", "total"})),
-    "latency": Shape(frozenset({"histogram", "threshold", "le"})),
-    "raw": Shape(frozenset({"error_ratio"})),
+    "events": Shape(frozenset({"good", "bad", "total"}), label="named"),
+    "latency": Shape(frozenset({"histogram", "threshold", "le"}), label="named"),
+    "raw": Shape(frozenset({"error_ratio"}), label="named"),
 }
 QUERY_KINDS = ("selector", "ref", "raw", "string")
 QUERY_EXPECTED = "a metric selector like http_requests_total{job=\"api\"} or a raw PromQL string"
@@ -48,18 +48,42 @@ def _events(reader: Reader, diags: list[Diagnostic]) -> ir.EventsSLI | None:
 def _latency(reader: Reader, diags: list[Diagnostic]) -> ir.LatencySLI | None:
     value = reader.value("histogram", ("selector", "ref"), "a histogram metric selector", required=True,
                          hint="e.g. histogram = http_request_duration_seconds{job=\"api\"}")
-    threshold = reader.value("threshold", ("duration", "number"), "a duration like 300ms", required=True)
     le = reader.string("le") or None
+    threshold = reader.value("threshold", ("duration", "number"), "a duration like 300ms", required=le is None,
+                             hint="the latency a request must beat, e.g. threshold = 300ms")
     histogram = _selector(value, diags) if value is not None else None
     if histogram is not None:
         histogram = _checked_histogram(histogram, value, diags)  # type: ignore[arg-type]
-    if threshold is None or histogram is None:
+    seconds = _threshold_seconds(reader, threshold, le, diags)
+    if seconds is None or histogram is None:
         return None
+    return ir.LatencySLI(histogram=histogram, threshold_seconds=float(seconds), le=le)  # type: ignore[arg-type]
+
+
+def _threshold_seconds(reader: Reader, threshold: Value | None, le: str | None,
+                       diags: list[Diagnostic]) -> Decimal | None:
+    """The bucket bound in seconds, from `threshold`, from `le`, or from both when they agree."""
+    le_seconds = None
+    if le is not None:
+        try:
+            le_seconds = Decimal(le)
+        except ArithmeticError:
+            le_seconds = None
+        if le_seconds is None or not le_seconds.is_finite():
+            diags.append(dg.make("RELC312", f"`le` must be a number as the exporter writes it, got {le!r}",
+                                 reader.attrs["le"].value.span))
+            return None
+    if threshold is None:
+        return le_seconds
     seconds = Decimal(threshold.data) / 1000 if threshold.kind == "duration" else threshold.data
     if seconds <= 0:  # type: ignore[operator]
         diags.append(dg.make("RELC312", "`threshold` must be positive", threshold.span))
         return None
-    return ir.LatencySLI(histogram=histogram, threshold_seconds=float(seconds), le=le)  # type: ignore[arg-type]
+    if le_seconds is not None and le_seconds != seconds:
+        diags.append(dg.make("RELC312", f"`threshold` ({seconds}s) and `le` ({le}) disagree", threshold.span,
+                             hint="histogram buckets are in seconds; set one of them, or make them equal"))
+        return None
+    return seconds  # type: ignore[return-value]
 
 
 def _checked_histogram(selector: ir.Selector, value: Value, diags: list[Diagnostic]) -> ir.Selector | None:
@@ -110,6 +134,11 @@ def _selector(value: Value, diags: list[Diagnostic]) -> ir.Selector | None:
         ok = False
     out = []
     for m in matchers:
+        if m.label == "__name__":
+            diags.append(dg.make("RELC307", "do not match on `__name__`; write the metric name before the braces",
+                                 m.span))
+            ok = False
+            continue
         if not LABEL_NAME.match(m.label):
             diags.append(dg.make("RELC307", f"`{m.label}` is not a valid Prometheus label name", m.span,
                                  hint="label names match [a-zA-Z_][a-zA-Z0-9_]*"))
@@ -121,7 +150,14 @@ def _selector(value: Value, diags: list[Diagnostic]) -> ir.Selector | None:
             if err:
                 diags.append(dg.make("RELC308", f"invalid regular expression in `{m.label}{m.op}`: {err}", m.span))
                 ok = False
-    return ir.Selector(metric=metric, matchers=tuple(out)) if ok else None
+    if not ok:
+        return None
+    selector = ir.Selector(metric=metric, matchers=tuple(out))
+    err = syntax_error(render_selector(selector))
+    if err:
+        diags.append(dg.make("RELC308", f"invalid selector: {err}", value.span))
+        return None
+    return selector
 
 
 def _checked_promql(value: Value, diags: list[Diagnostic], aggregated: bool = False) -> str | None:

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000,
            "y": 31_536_000_000}
-_PART = re.compile(r"([0-9]+)(ms|s|m|h|d|w|y)")
+_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d|w|y)")
 
 
-def parse_duration_ms(text: str) -> int:
-    """`1h30m` -> 5400000; the grammar guarantees the shape."""
-    return sum(int(n) * UNIT_MS[u] for n, u in _PART.findall(text))
+def parse_duration_ms(text: str) -> Decimal:
+    """`1h30m` -> 5400000, `1.5h` -> 5400000, exactly; the grammar guarantees the shape."""
+    return sum((Decimal(n) * UNIT_MS[u] for n, u in _PART.findall(text)), Decimal(0))
 
 
 def prom_duration(seconds: int) -> str:

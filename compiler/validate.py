@@ -17,9 +17,9 @@ from .syntax import Attribute, Block, Import
 
 TOP_LEVEL = ("service", "alert_policy", "budget_policy", "runbook")
 PACK_KEYWORDS = ("pack", "param", "use")
-SERVICE = Shape(frozenset({"description", "owner", "labels"}), frozenset({"slo"}))
+SERVICE = Shape(frozenset({"description", "owner", "labels"}), frozenset({"slo"}), label="named")
 SLO_SHAPE = Shape(frozenset({"description", "objective", "window", "labels", "alert_policy", "budget_policy",
-                             "runbook", "alert_name"}), frozenset({"sli"}))
+                             "runbook", "alert_name"}), frozenset({"sli"}), label="named")
 DEFAULT_WINDOW_S = 30 * 86400
 MIN_WINDOW_S, MAX_WINDOW_S = 3600, 400 * 86400
 ALERT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -139,7 +139,7 @@ def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Defi
     labels = {**service_labels, **reader.labels("labels", RESERVED_LABELS)}
     budget_policy = _lookup(reader, "budget_policy", defs.budget_policies, diags)
     runbook = _lookup(reader, "runbook", defs.runbooks, diags)
-    alert_name = reader.string("alert_name") or _camel(service) + _camel(block.label) + "BudgetBurn"
+    alert_name = reader.string("alert_name", default=_camel(service) + _camel(block.label) + "BudgetBurn")
     if not ALERT_NAME.match(alert_name):
         diags.append(dg.make("RELC307", f"`{alert_name}` is not a valid alert name",
                              reader.attrs["alert_name"].value.span, hint="use letters, digits and `_`"))

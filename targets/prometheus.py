@@ -66,7 +66,7 @@ def sli_rules(slo: ir.SLO) -> list[dict]:
     labels = base_labels(slo)
     sel = slo_selector(slo)
     if isinstance(slo.sli, ir.RawSLI):
-        return [_record(ratio_name(w), raw_error_ratio(slo.sli, w), labels) for w in windows(slo)]
+        return [_record(ratio_name(w), _raw_ratio(slo, w, sel), labels) for w in windows(slo)]
     bad, total = bad_and_total(slo.sli, BASE_WINDOW_S)
     rules = [_record(BAD, bad, labels), _record(TOTAL, total, labels),
              _record(ratio_name(BASE_WINDOW_S), f"{BAD}{sel} / {TOTAL}{sel}", labels)]
@@ -81,6 +81,13 @@ def sli_rules(slo: ir.SLO) -> list[dict]:
             expr = f"({bad}) / ({total})"
         rules.append(_record(ratio_name(window_s), expr, labels))
     return rules
+
+
+def _raw_ratio(slo: ir.SLO, window_s: int, sel: str) -> str:
+    """A raw ratio gives no counts to sum, so long windows average the recorded 5m ratio (time-weighted)."""
+    if window_s >= DERIVED_FROM_S:
+        return f"avg_over_time({ratio_name(BASE_WINDOW_S)}{sel}[{prom_duration(window_s)}])"
+    return raw_error_ratio(slo.sli, window_s)  # type: ignore[arg-type]
 
 
 def metadata_rules(slo: ir.SLO, service: ir.Service) -> list[dict]:
@@ -111,18 +118,19 @@ def alert_rule(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options:
 
 def annotations(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options: Options) -> dict[str, str]:
     window = human_duration(slo.window_s)
-    exhausted = human_duration(slo.window_s / tier.burn_rate)
+    lasts = slo.window_s / tier.burn_rate
+    fate = (f"at that rate the whole budget is gone in {human_duration(lasts)}" if tier.burn_rate > 1 else
+            f"at that rate the budget would last the whole {window} window, so this is an early warning")
     long_h, short_h = human_duration(tier.long_window_s), human_duration(tier.short_window_s)
     summary = f"{slo.service}/{slo.name} is burning its error budget too fast ({tier.severity})"
     description = (
         f"The {slo.service}/{slo.name} SLO ({fmt_percent(slo.objective)} over {window}) is burning its error "
         f"budget at {{{{ $value | printf \"%.1f\" }}}}x the sustainable rate over the last {long_h} "
         f"(also over {short_h}). Tier {tier.name} fires at {fmt_number(tier.burn_rate)}x, when "
-        f"{human_percent(tier.budget_consumed)} of the budget is spent in {long_h}; at that rate the whole "
-        f"budget is gone in {exhausted}.")
+        f"{human_percent(tier.budget_consumed)} of the budget is spent in {long_h}; {fate}.")
     out = {"summary": summary, "description": description, "runbook_url": runbook_url(slo, tier, options)}
     for key, value in policy.annotations.items():
-        out.setdefault(key, escape_template(value))
+        out[key] = escape_template(value)  # the policy's own text wins, so teams can reword summaries
     return out
 
 

@@ -32,11 +32,11 @@ def bad_and_total(sli: ir.EventsSLI | ir.LatencySLI, window_s: int) -> tuple[str
     if isinstance(sli, ir.LatencySLI):
         count = f"sum(rate({render_selector(sli.histogram, suffix='_count')}[{window}]))"
         bucket = render_selector(sli.histogram, extra=(le_matcher(sli),), suffix="_bucket")
-        return f"{count} - sum(rate({bucket}[{window}]))", count
+        return f"{count} - (sum(rate({bucket}[{window}])) or vector(0))", count
     total = rate(sli.total, window)
     if sli.bad is not None:
         return f"{rate(sli.bad, window)} or vector(0)", total
-    return f"{total} - {rate(sli.good, window)}", total  # type: ignore[arg-type]
+    return f"{total} - ({rate(sli.good, window)} or vector(0))", total  # type: ignore[arg-type]
 
 
 def raw_error_ratio(sli: ir.RawSLI, window_s: int) -> str:

@@ -71,3 +71,13 @@ def test_errors_within_budget_never_alert(tmp_path: Path):
     checks = [_firing(t, m, False) for t in ("page-fast", "page-slow", "ticket-fast", "ticket-slow")
               for m in (10, 120, 300)]
     _run_unit_test(_checkout_rules(tmp_path), series, checks, tmp_path)
+
+
+def test_good_based_sli_sees_a_total_outage_when_the_success_series_is_missing(tmp_path: Path):
+    """orders-worker/processing counts good events; if no success series exists at all, errors are 100%."""
+    rules = next(f for f in build("examples/shop", tmp_path / "out") if f.name == "orders-worker.rules.yml")
+    series = [{"series": 'orders_processed_total{outcome="failure"}', "values": "0+10x30"}]
+    check = {"expr": 'relc_slo:error_ratio:rate5m{service="orders-worker",slo="processing"}', "eval_time": "10m",
+             "exp_samples": [{"labels": 'relc_slo:error_ratio:rate5m{service="orders-worker",slo="processing",'
+                                        'domain="shop",tier="2"}', "value": 1}]}
+    _run_unit_test(rules, series, [check], tmp_path)

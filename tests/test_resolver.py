@@ -60,3 +60,21 @@ def test_same_file_given_twice_is_read_once(tmp_path: Path):
     (tmp_path / "a.relc").write_text(SERVICE)
     result = compile_paths([str(tmp_path / "a.relc"), str(tmp_path)])
     assert result.ok, result.diagnostics
+
+
+def test_directory_scan_refuses_symlinks_leaving_the_root(tmp_path: Path):
+    outside = tmp_path / "outside.relc"
+    outside.write_text(SERVICE)
+    root = tmp_path / "project"
+    (root / "lib").mkdir(parents=True)
+    os.symlink(outside, root / "lib" / "link.relc")
+    result = compile_paths([str(root)])
+    assert codes(result) == ["RELC202", "RELC204"] or "RELC202" in codes(result)
+    assert not result.texts
+
+
+def test_hidden_files_are_skipped_and_bom_is_accepted(tmp_path: Path):
+    (tmp_path / ".scratch.relc").write_text("not relc {")
+    (tmp_path / "a.relc").write_bytes(b"\xef\xbb\xbf" + SERVICE.encode())
+    result = compile_paths([str(tmp_path)])
+    assert result.ok, result.diagnostics
