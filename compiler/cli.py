@@ -70,8 +70,13 @@ def check(paths: tuple[str, ...], fmt: str) -> None:
               help="Target to build (repeatable). Default: every built-in target. See `relc targets`.")
 @click.option("--runbook-base-url", default="", metavar="URL",
               help="Base URL of the published runbooks; alert runbook_url links are built from it.")
+@click.option("--dashboard-base-url", default="", metavar="URL",
+              help="Base URL of Grafana; alert dashboard_url links are built from it.")
+@click.option("-O", "--option", "settings", multiple=True, metavar="TARGET.KEY=VALUE",
+              help="A target option (repeatable), e.g. -O prometheus.layout=operator. See `relc targets -v`.")
 @FORMAT
-def build(paths: tuple[str, ...], out_dir: str, targets: tuple[str, ...], runbook_base_url: str, fmt: str) -> None:
+def build(paths: tuple[str, ...], out_dir: str, targets: tuple[str, ...], runbook_base_url: str,
+          dashboard_base_url: str, settings: tuple[str, ...], fmt: str) -> None:
     """Check PATHS and generate artifacts for each target under DIR/<target>/.
 
     Each target directory is written aside and swapped in whole, so a failed or interrupted
@@ -84,11 +89,13 @@ def build(paths: tuple[str, ...], out_dir: str, targets: tuple[str, ...], runboo
     from .pipeline import compile_paths
     from relc.targets import Options
 
+    parsed, bad_settings = builder.parse_settings(settings)
     result = compile_paths(list(paths))
-    diagnostics = list(result.diagnostics)
+    diagnostics = list(result.diagnostics) + bad_settings
     outputs = None
-    if result.ok:
-        options = Options(runbook_base_url=runbook_base_url)
+    if result.ok and not bad_settings:
+        options = Options(runbook_base_url=runbook_base_url, dashboard_base_url=dashboard_base_url,
+                          settings=parsed)
         outputs, more = builder.generate(result.project, list(targets), options)
         diagnostics.extend(more)
     failed = dg.has_errors(diagnostics)
@@ -108,15 +115,22 @@ def build(paths: tuple[str, ...], out_dir: str, targets: tuple[str, ...], runboo
 
 
 @main.command("targets")
-def list_targets() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Also list each target's -O options.")
+def list_targets(verbose: bool) -> None:
     """List the available targets (built-in and installed plug-ins)."""
     from relc import targets as registry
 
     for name in registry.names():
         try:
-            click.echo(f"{name:12} {registry.load(name).description}")
+            target = registry.load(name)
         except Exception as err:  # a broken plug-in must not hide the others
             click.echo(f"{name:12} (failed to load: {err})")
+            continue
+        click.echo(f"{name:12} {target.description}")
+        for key, spec in getattr(target, "options", {}).items() if verbose else ():
+            choices = f" [{'|'.join(spec.choices)}]" if spec.choices else ""
+            default = f" (default: {spec.default})" if spec.default else ""
+            click.echo(f"  -O {name}.{key}={choices or '...'}  {spec.help}{default}")
 
 
 def run() -> None:

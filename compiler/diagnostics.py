@@ -81,6 +81,7 @@ CODES: dict[str, str] = {
     "RELC314": "duplicate attribute",
     "RELC401": "construct not supported by target",
     "RELC402": "unknown target",
+    "RELC403": "unknown or invalid target option",
     "RELC501": "cannot write output",
 }
 

@@ -87,6 +87,9 @@ class AlertPolicy(Node):
     tiers: tuple[AlertTier, ...]
     labels: dict[str, str] = {}
     annotations: dict[str, str] = {}
+    min_events: int = 0           # burn alerts stay quiet below this many events in their long window
+    no_data_after_s: int = 0      # alert when the SLI's source metrics are absent this long (0: no alert)
+    no_data_severity: str = "ticket"
     origin: Origin | None = None
 
 
@@ -94,6 +97,7 @@ class BudgetThreshold(Node):
     remaining: float
     actions: tuple[str, ...]
     notify: str = ""
+    severity: str = "ticket"
 
 
 class BudgetPolicy(Node):

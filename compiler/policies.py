@@ -1,7 +1,7 @@
 """Alert policies, error-budget policies and runbooks: the reusable definitions SLOs refer to."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import diagnostics as dg
@@ -14,10 +14,12 @@ from .units import fmt_number, human_duration
 BUILTIN_POLICY = "workbook"
 RESERVED_LABELS = ("service", "slo", "severity", "alert_tier")
 
-ALERT_POLICY = Shape(frozenset({"description", "labels", "annotations"}), frozenset({"tier"}), label="named")
+GUARD_KEYS = frozenset({"min_events", "no_data_after", "no_data_severity"})
+ALERT_POLICY = Shape(frozenset({"description", "labels", "annotations"}) | GUARD_KEYS, frozenset({"tier"}),
+                     label="named")
 TIER = Shape(frozenset({"severity", "budget", "burn_rate", "long", "short"}), label="named")
 BUDGET_POLICY = Shape(frozenset({"description"}), frozenset({"threshold"}), label="named")
-THRESHOLD = Shape(frozenset({"remaining", "actions", "notify"}))
+THRESHOLD = Shape(frozenset({"remaining", "actions", "notify", "severity"}))
 RUNBOOK = Shape(frozenset({"summary", "url", "escalation", "links"}), frozenset({"step"}), label="named")
 STEP = Shape(frozenset({"command"}), label="named")
 URL_SCHEMES = ("https://", "http://", "mailto:")
@@ -44,6 +46,7 @@ class AlertPolicySpec:
     labels: dict[str, str]
     annotations: dict[str, str]
     origin: ir.Origin | None
+    guards: dict = field(default_factory=dict)
 
 
 def _builtin_tier(name: str, severity: str, budget: str, long_s: int, short_s: int) -> TierSpec:
@@ -82,7 +85,25 @@ def read_alert_policy(block: Block, diags: list[Diagnostic]) -> AlertPolicySpec:
                              hint="add tiers, or write `alert_policy = none` on SLOs that should not alert"))
     return AlertPolicySpec(block.label or "", reader.string("description"), tuple(tiers),
                            reader.labels("labels", RESERVED_LABELS), reader.string_map("annotations", keys_are_labels=True),
-                           origin(block.span))
+                           origin(block.span), read_guards(reader, diags))
+
+
+def read_guards(reader: Reader, diags: list[Diagnostic]) -> dict:
+    """Low-traffic and no-data settings, as set on a policy or an SLO (which wins)."""
+    guards: dict = {}
+    min_events = reader.number("min_events")
+    if min_events is not None:
+        if min_events < 0 or min_events != int(min_events):
+            diags.append(dg.make("RELC312", "`min_events` must be a whole number of events, 0 or more",
+                                 reader.attrs["min_events"].value.span))
+        else:
+            guards["min_events"] = int(min_events)
+    no_data = reader.duration_s("no_data_after")
+    if no_data is not None:
+        guards["no_data_after_s"] = no_data
+    if "no_data_severity" in reader.attrs:
+        guards["no_data_severity"] = reader.string("no_data_severity")
+    return guards
 
 
 def _read_tier(block: Block, diags: list[Diagnostic]) -> TierSpec | None:
@@ -170,7 +191,8 @@ def read_budget_policy(block: Block, diags: list[Diagnostic]) -> ir.BudgetPolicy
                                  th.attrs["remaining"].value.span))
             continue
         thresholds.append(ir.BudgetThreshold(remaining=float(remaining), actions=actions,
-                                             notify=th.string("notify")))
+                                             notify=th.string("notify"),
+                                             severity=th.string("severity", default="ticket")))
     thresholds.sort(key=lambda t: -t.remaining)
     return ir.BudgetPolicy(name=block.label or "", description=reader.string("description"),
                            thresholds=tuple(thresholds), origin=origin(block.span))

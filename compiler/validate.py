@@ -8,8 +8,8 @@ from decimal import Decimal
 from . import diagnostics as dg
 from . import ir
 from .diagnostics import Diagnostic, Related, Span
-from .policies import (BUILTIN_POLICY, RESERVED_LABELS, WORKBOOK, AlertPolicySpec, read_alert_policy,
-                       read_budget_policy, read_runbook, resolve_tier)
+from .policies import (BUILTIN_POLICY, GUARD_KEYS, RESERVED_LABELS, WORKBOOK, AlertPolicySpec, read_alert_policy,
+                       read_budget_policy, read_guards, read_runbook, resolve_tier)
 from .reader import Reader, Shape, check_name, origin
 from .resolver import SourceSet
 from .sli import read_sli
@@ -19,7 +19,7 @@ TOP_LEVEL = ("service", "alert_policy", "budget_policy", "runbook")
 PACK_KEYWORDS = ("pack", "param", "use")
 SERVICE = Shape(frozenset({"description", "owner", "labels"}), frozenset({"slo"}), label="named")
 SLO_SHAPE = Shape(frozenset({"description", "objective", "window", "labels", "alert_policy", "budget_policy",
-                             "runbook", "alert_name"}), frozenset({"sli"}), label="named")
+                             "runbook", "alert_name"}) | GUARD_KEYS, frozenset({"sli"}), label="named")
 DEFAULT_WINDOW_S = 30 * 86400
 MIN_WINDOW_S, MAX_WINDOW_S = 3600, 400 * 86400
 ALERT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -144,6 +144,11 @@ def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Defi
         diags.append(dg.make("RELC307", f"`{alert_name}` is not a valid alert name",
                              reader.attrs["alert_name"].value.span, hint="use letters, digits and `_`"))
     policy = _alert_policy(reader, defs, objective, window_s, diags)
+    if isinstance(policy, ir.AlertPolicy) and policy.min_events and isinstance(sli, ir.RawSLI):
+        where = reader.attrs["min_events"].value.span if "min_events" in reader.attrs else block.kind_span
+        diags.append(dg.make("RELC312", "`min_events` needs an events or latency SLI; a raw error ratio has no "
+                             "event count", where))
+        return None
     if objective is None or window_s is None or sli is None or policy is False:
         return None
     return ir.SLO(name=block.label, service=service, description=reader.string("description"),
@@ -209,8 +214,9 @@ def _alert_policy(reader: Reader, defs: _Definitions, objective: Decimal | None,
     tiers = [resolve_tier(t, window_s, objective, objective_span, window_span, diags) for t in spec.tiers]
     if len(diags) > before:
         return False
+    guards = {**spec.guards, **read_guards(reader, diags)}
     return ir.AlertPolicy(name=spec.name, description=spec.description, tiers=tuple(t for t in tiers if t),
-                          labels=spec.labels, annotations=spec.annotations, origin=spec.origin)
+                          labels=spec.labels, annotations=spec.annotations, origin=spec.origin, **guards)
 
 
 def _camel(name: str) -> str:

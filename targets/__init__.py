@@ -21,16 +21,32 @@ class Artifact:
 
 @dataclass(frozen=True)
 class Options:
-    """Settings every target may read; targets ignore what they do not use."""
+    """Settings every target may read; `settings` holds `-O target.key=value` pairs, keyed in full."""
 
     runbook_base_url: str = ""
     dashboard_base_url: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
+
+    def get(self, key: str, default: str = "") -> str:
+        return self.settings.get(key, default)
+
+    def flag(self, key: str) -> bool:
+        return self.settings.get(key, "false").lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One `-O target.key=value` setting a target understands; `choices` empty means free text."""
+
+    help: str
+    choices: tuple[str, ...] = ()
+    default: str = ""
 
 
 class Target(Protocol):
     name: str
     description: str
+    options: dict[str, OptionSpec]  # keys without the `target.` prefix
     generate: Callable  # (ir.Project, Options) -> (list[Artifact], list[Diagnostic])
 
 

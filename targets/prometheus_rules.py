@@ -1,0 +1,216 @@
+"""Rules for one SLO: error ratios per window, metadata series, burn-rate, no-data and budget-policy alerts."""
+from __future__ import annotations
+
+from relc.compiler import ir
+from relc.compiler.promql import quote, render_selector
+from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_percent, prom_duration
+from relc.targets import Options
+from relc.targets.promql_sli import bad_and_total, raw_error_ratio, slo_selector
+
+BASE_WINDOW_S = 300           # short rates are recorded at 5m and everything long is summed from them
+DERIVED_FROM_S = 86400        # windows of a day or more are sums over the recorded 5m rates
+
+BAD = "relc_slo:bad_events:rate5m"
+TOTAL = "relc_slo:total_events:rate5m"
+
+
+def ratio_name(window_s: int) -> str:
+    return f"relc_slo:error_ratio:rate{prom_duration(window_s)}"
+
+
+def burn_name(window_s: int) -> str:
+    return f"relc_slo:burn_rate:rate{prom_duration(window_s)}"
+
+
+def slo_rules(slo: ir.SLO, service: ir.Service, options: Options) -> list[dict]:
+    """Every rule of one SLO, in evaluation order (a rule only reads rules recorded before it)."""
+    rules = sli_rules(slo) + metadata_rules(slo, service)
+    policy = slo.alert_policy
+    if policy is not None:
+        rules += [burn_alert(slo, tier, policy, options) for tier in policy.tiers]
+        if policy.no_data_after_s:
+            rules.append(no_data_alert(slo, policy, options))
+    if slo.budget_policy is not None:
+        rules += budget_alerts(slo, slo.budget_policy, options)
+    return rules
+
+
+def windows(slo: ir.SLO) -> list[int]:
+    """Every window an alert or the SLO itself reads, shortest first."""
+    found = {BASE_WINDOW_S, slo.window_s}
+    if slo.alert_policy is not None:
+        for tier in slo.alert_policy.tiers:
+            found.update((tier.long_window_s, tier.short_window_s))
+    return sorted(found)
+
+
+def base_labels(slo: ir.SLO) -> dict[str, str]:
+    return {"service": slo.service, "slo": slo.name, **slo.labels}
+
+
+def sli_rules(slo: ir.SLO) -> list[dict]:
+    """Error ratios per window: direct rates for short windows, ratios of sums of 5m rates for long ones."""
+    labels = base_labels(slo)
+    sel = slo_selector(slo)
+    if isinstance(slo.sli, ir.RawSLI):
+        return [_record(ratio_name(w), _raw_ratio(slo, w, sel), labels) for w in windows(slo)]
+    bad, total = bad_and_total(slo.sli, BASE_WINDOW_S)
+    rules = [_record(BAD, bad, labels), _record(TOTAL, total, labels),
+             _record(ratio_name(BASE_WINDOW_S), f"{BAD}{sel} / {TOTAL}{sel}", labels)]
+    for window_s in windows(slo):
+        if window_s == BASE_WINDOW_S:
+            continue
+        if window_s >= DERIVED_FROM_S:
+            w = prom_duration(window_s)
+            expr = f"sum_over_time({BAD}{sel}[{w}]) / sum_over_time({TOTAL}{sel}[{w}])"
+        else:
+            bad, total = bad_and_total(slo.sli, window_s)
+            expr = f"({bad}) / ({total})"
+        rules.append(_record(ratio_name(window_s), expr, labels))
+    return rules
+
+
+def _raw_ratio(slo: ir.SLO, window_s: int, sel: str) -> str:
+    """A raw ratio gives no counts to sum, so long windows average the recorded 5m ratio (time-weighted)."""
+    if window_s >= DERIVED_FROM_S:
+        return f"avg_over_time({ratio_name(BASE_WINDOW_S)}{sel}[{prom_duration(window_s)}])"
+    return raw_error_ratio(slo.sli, window_s)  # type: ignore[arg-type]
+
+
+def metadata_rules(slo: ir.SLO, service: ir.Service) -> list[dict]:
+    """Series that dashboards and other tools read instead of re-deriving the SLO's numbers."""
+    labels = base_labels(slo)
+    sel = slo_selector(slo)
+    budget = fmt_number(slo.error_budget)
+    info = {**labels, "owner": service.owner, "objective": fmt_percent(slo.objective),
+            "window": prom_duration(slo.window_s), "sli_kind": slo.sli.kind}
+    return [
+        _record("relc_slo:objective:ratio", f"vector({fmt_number(slo.objective)})", labels),
+        _record("relc_slo:error_budget:ratio", f"vector({budget})", labels),
+        _record("relc_slo:window:days", f"vector({fmt_number(slo.window_s / 86400)})", labels),
+        _record("relc_slo_info", "vector(1)", info),
+        _record(burn_name(BASE_WINDOW_S), f"{ratio_name(BASE_WINDOW_S)}{sel} / {budget}", labels),
+        _record(burn_name(slo.window_s), f"{ratio_name(slo.window_s)}{sel} / {budget}", labels),
+        _record("relc_slo:error_budget_remaining:ratio", f"1 - {burn_name(slo.window_s)}{sel}", labels),
+    ]
+
+
+def burn_alert(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options: Options) -> dict:
+    """One alert per tier: both windows above the tier's burn rate; the value is the long-window burn rate."""
+    sel = slo_selector(slo)
+    budget = fmt_number(slo.error_budget)
+    factor = fmt_number(tier.burn_rate)
+    expr = (f"(\n  {ratio_name(tier.long_window_s)}{sel} / {budget} > {factor}\nand\n"
+            f"  {ratio_name(tier.short_window_s)}{sel} / {budget} > {factor}\n)")
+    if policy.min_events:
+        long_w = prom_duration(tier.long_window_s)
+        expr += (f"\nand\n  avg_over_time({TOTAL}{sel}[{long_w}]) * {tier.long_window_s} >= "
+                 f"{policy.min_events}")
+    labels = {"severity": tier.severity, "service": slo.service, "slo": slo.name, "alert_tier": tier.name,
+              **policy.labels, **slo.labels}
+    return _alert(slo.alert_name, expr, labels, _burn_annotations(slo, tier, policy, options), policy, options,
+                  anchor=f"tier-{tier.name}", slo=slo)
+
+
+def no_data_alert(slo: ir.SLO, policy: ir.AlertPolicy, options: Options) -> dict:
+    """Silence is not health: page nobody, but say when the SLI's source metrics disappear."""
+    if isinstance(slo.sli, ir.LatencySLI):
+        expr = f"absent({render_selector(slo.sli.histogram, suffix='_count')})"
+    elif isinstance(slo.sli, ir.EventsSLI) and isinstance(slo.sli.total, ir.Selector):
+        expr = f"absent({render_selector(slo.sli.total)})"
+    else:
+        expr = f"absent({ratio_name(BASE_WINDOW_S)}{slo_selector(slo)})"
+    labels = {"severity": policy.no_data_severity, "service": slo.service, "slo": slo.name,
+              "alert_tier": "no-data", **policy.labels, **slo.labels}
+    after = human_duration(policy.no_data_after_s)
+    notes = {"summary": f"{slo.service}/{slo.name} has no SLI data",
+             "description": f"The metrics behind the {slo.service}/{slo.name} SLO have been absent for {after}; "
+                            "its burn-rate alerts cannot fire until they return."}
+    rule = _alert(f"{slo.alert_name}NoData", expr, labels, notes, policy, options, anchor="no-data", slo=slo)
+    rule["for"] = prom_duration(policy.no_data_after_s)
+    return rule
+
+
+def budget_alerts(slo: ir.SLO, budget_policy: ir.BudgetPolicy, options: Options) -> list[dict]:
+    """One alert per policy threshold, each firing only in its band, so people see the step they are on."""
+    sel = slo_selector(slo)
+    remaining = f"relc_slo:error_budget_remaining:ratio{sel}"
+    rules = []
+    thresholds = budget_policy.thresholds  # sorted by remaining, highest first
+    for index, threshold in enumerate(thresholds):
+        expr = f"{remaining} <= {fmt_number(threshold.remaining)}"
+        if index + 1 < len(thresholds):
+            expr += f"\nand\n{remaining} > {fmt_number(thresholds[index + 1].remaining)}"
+        level = human_percent(threshold.remaining) if threshold.remaining else "exhausted"
+        labels = {"severity": threshold.severity, "service": slo.service, "slo": slo.name,
+                  "alert_tier": f"budget-{level}".replace("%", "pct"), **slo.labels}
+        state = "is exhausted" if not threshold.remaining else f"is at or below {human_percent(threshold.remaining)}"
+        actions = "; ".join(threshold.actions)
+        notes = {"summary": f"{slo.service}/{slo.name} error budget {state}",
+                 "description": (f"The {prom_duration(slo.window_s)} error budget of {slo.service}/{slo.name} "
+                                 f"{state} ({{{{ $value | humanizePercentage }}}} left). Policy "
+                                 f"`{budget_policy.name}` commits to: {actions}"
+                                 + (f" Notify: {threshold.notify}." if threshold.notify else ""))}
+        rules.append(_alert(f"{slo.alert_name}ErrorBudget", expr, labels, notes, None, options,
+                            anchor="error-budget-policy", slo=slo, escape_keys=("description",)))
+    return rules
+
+
+def _burn_annotations(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options: Options) -> dict[str, str]:
+    window = human_duration(slo.window_s)
+    long_h, short_h = human_duration(tier.long_window_s), human_duration(tier.short_window_s)
+    lasts = slo.window_s / tier.burn_rate
+    fate = (f"at that rate the whole budget is gone in {human_duration(lasts)}" if tier.burn_rate > 1 else
+            f"at that rate the budget would last the whole {window} window, so this is an early warning")
+    return {
+        "summary": f"{slo.service}/{slo.name} is burning its error budget too fast ({tier.severity})",
+        "description": (
+            f"The {slo.service}/{slo.name} SLO ({fmt_percent(slo.objective)} over {window}) is burning its error "
+            f"budget at {{{{ $value | printf \"%.1f\" }}}}x the sustainable rate over the last {long_h} "
+            f"(also over {short_h}). Tier {tier.name} fires at {fmt_number(tier.burn_rate)}x, when "
+            f"{human_percent(tier.budget_consumed)} of the budget is spent in {long_h}; {fate}."),
+    }
+
+
+def _alert(name: str, expr: str, labels: dict[str, str], notes: dict[str, str], policy: ir.AlertPolicy | None,
+           options: Options, anchor: str, slo: ir.SLO, escape_keys: tuple[str, ...] = ()) -> dict:
+    """Assemble an alert; text from the source is escaped so Prometheus' templating leaves it literal."""
+    annotations = {key: (escape_partly(value) if key in escape_keys else value) for key, value in notes.items()}
+    annotations["runbook_url"] = runbook_url(slo, anchor, options)
+    if options.dashboard_base_url:
+        annotations["dashboard_url"] = dashboard_url(slo, options)
+    for key, value in (policy.annotations.items() if policy else ()):
+        annotations[key] = escape_template(value)  # the policy's own text wins, so teams can reword summaries
+    return {"alert": name, "expr": expr, "labels": {k: escape_template(v) for k, v in labels.items()},
+            "annotations": annotations}
+
+
+def runbook_url(slo: ir.SLO, anchor: str, options: Options) -> str:
+    if slo.runbook is not None and slo.runbook.url:
+        return slo.runbook.url
+    return f"{_base(options.runbook_base_url)}{slo.service}/{slo.name}.md#{anchor}"
+
+
+def dashboard_url(slo: ir.SLO, options: Options) -> str:
+    from relc.compiler.naming import dashboard_uid
+
+    return f"{_base(options.dashboard_base_url)}d/{dashboard_uid(slo.service)}?var-slo={slo.name}"
+
+
+def _base(url: str) -> str:
+    return url if not url or url.endswith("/") else url + "/"
+
+
+def escape_template(text: str) -> str:
+    """Source text is literal: keep Prometheus' Go templating from interpreting `{{` in it."""
+    return text.replace("{{", '{{ "{{" }}')
+
+
+def escape_partly(text: str) -> str:
+    """Escape source text around relc's own `{{ $value ... }}` placeholders, which must stay live."""
+    marker = "{{ $value | humanizePercentage }}"
+    return marker.join(escape_template(part) for part in text.split(marker))
+
+
+def _record(name: str, expr: str, labels: dict[str, str]) -> dict:
+    return {"record": name, "expr": expr, "labels": dict(labels)}
