@@ -128,9 +128,9 @@ def list_targets(verbose: bool) -> None:
             continue
         click.echo(f"{name:12} {target.description}")
         for key, spec in getattr(target, "options", {}).items() if verbose else ():
-            choices = f" [{'|'.join(spec.choices)}]" if spec.choices else ""
+            value = "|".join(spec.choices) if spec.choices else "VALUE"
             default = f" (default: {spec.default})" if spec.default else ""
-            click.echo(f"  -O {name}.{key}={choices or '...'}  {spec.help}{default}")
+            click.echo(f"  -O {name}.{key}={value}\n      {spec.help}{default}")
 
 
 def run() -> None:

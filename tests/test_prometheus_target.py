@@ -1,0 +1,151 @@
+"""Prometheus target options and alert kinds, judged by promtool where it can judge them."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from relc.compiler.cli import main
+
+from conftest import require_tool
+
+
+def build(src: str, out: Path, *options: str) -> list[Path]:
+    args = ["build", src, "-o", str(out)]
+    for option in options:
+        args += ["-O", option]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return sorted(p for p in (out / "prometheus").glob("*.y*ml"))
+
+
+def promtool_check(groups: list[dict], tmp_path: Path) -> None:
+    path = tmp_path / "extracted.rules.yml"
+    path.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
+    proc = subprocess.run([require_tool("promtool"), "check", "rules", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_operator_layout_is_a_prometheusrule_with_valid_groups(tmp_path: Path):
+    files = build("examples/shop", tmp_path, "prometheus.layout=operator", "prometheus.namespace=monitoring",
+                  "prometheus.rule_labels=prometheus=k8s,role=alert-rules")
+    assert [f.name for f in files] == ["catalog.prometheusrule.yaml", "checkout.prometheusrule.yaml",
+                                       "orders-worker.prometheusrule.yaml"]
+    manifest = yaml.safe_load(files[2].read_text())
+    assert manifest["apiVersion"] == "monitoring.coreos.com/v1" and manifest["kind"] == "PrometheusRule"
+    assert manifest["metadata"] == {"name": "relc-orders-worker", "namespace": "monitoring", "labels": {
+        "app.kubernetes.io/managed-by": "relc", "prometheus": "k8s", "role": "alert-rules"}}
+    promtool_check(manifest["spec"]["groups"], tmp_path)
+
+
+def test_mimir_layout_has_one_namespace_per_service(tmp_path: Path):
+    files = build("examples/shop", tmp_path, "prometheus.layout=mimir")
+    document = yaml.safe_load(files[1].read_text())
+    assert document["namespace"] == "relc-checkout"
+    promtool_check(document["groups"], tmp_path)
+
+
+def test_thanos_partial_response_and_interval_on_every_group(tmp_path: Path):
+    files = build("examples/shop", tmp_path, "prometheus.partial_response_strategy=warn", "prometheus.interval=30s")
+    for file in files:
+        groups = yaml.safe_load(file.read_text())["groups"]
+        assert all(g["partial_response_strategy"] == "warn" and g["interval"] == "30s" for g in groups)
+        for group in groups:  # Prometheus itself does not know the Thanos field; everything else must pass
+            del group["partial_response_strategy"]
+        promtool_check(groups, tmp_path)
+
+
+@pytest.mark.parametrize("option, message", [
+    ("prometheus.layuot=operator", "did you mean `prometheus.layout`?"),
+    ("prometheus.layout=k8s", "must be one of plain, operator, mimir"),
+    ("justakey", "is not of the form target.key=value"),
+])
+def test_bad_options_are_diagnostics(option: str, message: str, tmp_path: Path):
+    result = CliRunner().invoke(main, ["build", "examples/shop", "-o", str(tmp_path), "-O", option])
+    assert result.exit_code == 1 and "RELC403" in result.output and message in result.output
+    assert not (tmp_path / "prometheus").exists()
+
+
+def test_targets_verbose_lists_options():
+    result = CliRunner().invoke(main, ["targets", "-v"])
+    assert "-O prometheus.layout=plain|operator|mimir\n" in result.output
+
+
+GUARDED = """
+budget_policy steps {
+  threshold { remaining = 50%  actions = ["Review"] }
+  threshold { remaining = 0%  severity = "page"  actions = ["Freeze {{ launches }}"] }
+}
+service api {
+  slo availability {
+    objective = 99%
+    window = 2h
+    alert_policy = fast
+    budget_policy = steps
+    sli events { bad = errors_total  total = requests_total }
+  }
+}
+alert_policy fast {
+  min_events = 500
+  no_data_after = 10m
+  tier page { severity = "page"  burn_rate = 10  long = 30m  short = 5m }
+}
+"""
+
+
+def _unit(rule_file: Path, series: list[dict], checks: list[dict], tmp_path: Path) -> None:
+    test = {"rule_files": [str(rule_file)], "evaluation_interval": "1m",
+            "tests": [{"interval": "1m", "input_series": series, "promql_expr_test": checks}]}
+    path = tmp_path / "t.test.yml"
+    path.write_text(yaml.safe_dump(test, sort_keys=False))
+    proc = subprocess.run([require_tool("promtool"), "test", "rules", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _firing(alert: str, tier: str, minute: int, firing: bool) -> dict:
+    expr = f'count(ALERTS{{alertname="{alert}",alert_tier="{tier}",alertstate="firing"}})'
+    return {"expr": expr, "eval_time": f"{minute}m", "exp_samples": [{"labels": "{}", "value": 1}] if firing else []}
+
+
+@pytest.fixture
+def guarded_rules(tmp_path: Path) -> Path:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "api.relc").write_text(GUARDED)
+    return build(str(tmp_path / "src"), tmp_path / "out")[0]
+
+
+def test_min_events_keeps_a_quiet_night_from_paging(guarded_rules: Path, tmp_path: Path):
+    """5 errors in 10 requests a minute is a 50% error rate, but only 300 events in 30m: below 500, no page."""
+    quiet = [{"series": "requests_total", "values": "0+10x60"}, {"series": "errors_total", "values": "0+5x60"}]
+    _unit(guarded_rules, quiet, [_firing("ApiAvailabilityBudgetBurn", "page", m, False) for m in (10, 40, 60)],
+          tmp_path)
+    busy = [{"series": "requests_total", "values": "0+100x60"}, {"series": "errors_total", "values": "0+50x60"}]
+    _unit(guarded_rules, busy, [_firing("ApiAvailabilityBudgetBurn", "page", 10, True)], tmp_path)
+
+
+def test_no_data_alert_fires_after_its_delay(guarded_rules: Path, tmp_path: Path):
+    series = [{"series": "unrelated_metric", "values": "0+1x30"}]
+    checks = [_firing("ApiAvailabilityBudgetBurnNoData", "no-data", 5, False),
+              _firing("ApiAvailabilityBudgetBurnNoData", "no-data", 11, True)]
+    _unit(guarded_rules, series, checks, tmp_path)
+
+
+def test_budget_policy_alerts_fire_one_band_at_a_time(guarded_rules: Path, tmp_path: Path):
+    """1% budget over 2h: 0.6% errors leaves ~40% (the 50% step), 5% errors exhausts it (the 0% step only)."""
+    alert = "ApiAvailabilityBudgetBurnErrorBudget"
+    half = [{"series": "requests_total", "values": "0+1000x130"}, {"series": "errors_total", "values": "0+6x130"}]
+    _unit(guarded_rules, half, [_firing(alert, "budget-50pct", 125, True),
+                                _firing(alert, "budget-exhausted", 125, False)], tmp_path)
+    spent = [{"series": "requests_total", "values": "0+1000x130"}, {"series": "errors_total", "values": "0+50x130"}]
+    _unit(guarded_rules, spent, [_firing(alert, "budget-50pct", 125, False),
+                                 _firing(alert, "budget-exhausted", 125, True)], tmp_path)
+
+
+def test_budget_alert_text_from_source_is_not_templated(guarded_rules: Path):
+    rules = yaml.safe_load(guarded_rules.read_text())["groups"][0]["rules"]
+    exhausted = next(r for r in rules if r.get("labels", {}).get("alert_tier") == "budget-exhausted")
+    assert 'Freeze {{ "{{" }} launches }}' in exhausted["annotations"]["description"]
+    assert "{{ $value | humanizePercentage }}" in exhausted["annotations"]["description"]
