@@ -114,6 +114,52 @@ def build(paths: tuple[str, ...], out_dir: str, targets: tuple[str, ...], runboo
     sys.exit(EXIT_OK)
 
 
+@main.command("test")
+@PATHS
+@click.option("--keep", "keep_dir", type=click.Path(file_okay=False), default=None,
+              help="Write the rules and generated tests to this directory and keep them (default: a temp dir).")
+@FORMAT
+def test_command(paths: tuple[str, ...], keep_dir: str | None, fmt: str) -> None:
+    """Prove the alerts: generate promtool unit tests for every SLO and run them.
+
+    For each SLO, relc writes synthetic series that burn its error budget at chosen rates and
+    checks with `promtool test rules` that each alert tier fires no later than the SRE Workbook
+    predicts, not before the data warrants it, and resolves after recovery. Needs promtool
+    (Debian package `prometheus`). Example: relc test examples/shop
+    """
+    import tempfile
+
+    from . import build as builder
+    from .pipeline import compile_paths
+    from .prooftest import promtool_path, run_promtool_tests
+    from relc.targets import Options
+
+    result = compile_paths(list(paths))
+    if not result.ok:
+        _emit(result.diagnostics, result.texts, fmt)
+        sys.exit(EXIT_ERRORS)
+    if promtool_path() is None:
+        click.echo("relc: `relc test` needs promtool, which is not installed; install the Debian package "
+                   "`prometheus` (apt-get install prometheus) or put promtool on PATH", err=True)
+        sys.exit(EXIT_USAGE)
+    options = Options(settings={"prometheus.tests": "true"})
+    outputs, diagnostics = builder.generate(result.project, ["prometheus"], options)
+    _emit(result.diagnostics + diagnostics, result.texts, fmt, quiet=True)
+    if outputs is None or dg.has_errors(diagnostics):
+        sys.exit(EXIT_ERRORS)
+    with tempfile.TemporaryDirectory(prefix="relc-test-") as scratch:
+        out = Path(keep_dir) if keep_dir else Path(scratch)
+        builder.write(out, outputs)
+        tests = sorted((out / "prometheus" / "tests").glob("*.test.yml"))
+        if not tests:
+            click.echo("relc: no SLO has a generated proof (see the warnings above)", err=True)
+            sys.exit(EXIT_ERRORS)
+        passed, output = run_promtool_tests(tests)
+    click.echo(output, nl=False)
+    click.echo(f"relc: {len(tests)} proof file(s) {'passed' if passed else 'FAILED'}", err=True)
+    sys.exit(EXIT_OK if passed else EXIT_ERRORS)
+
+
 @main.command("targets")
 @click.option("-v", "--verbose", is_flag=True, help="Also list each target's -O options.")
 def list_targets(verbose: bool) -> None:
