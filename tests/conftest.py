@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,3 +61,20 @@ def require_tool(name: str) -> str:
             pytest.fail(f"{name} is required in CI (see .ci/run)")
         pytest.skip(f"{name} not installed")
     return path
+
+
+def promtool_unit(rule_file: Path, series: list[dict], checks: list[dict], tmp_path: Path) -> None:
+    """Run promql_expr_test checks over synthetic 1m series with `promtool test rules`; fail with its output."""
+    test = {"rule_files": [str(rule_file)], "evaluation_interval": "1m",
+            "tests": [{"interval": "1m", "input_series": series, "promql_expr_test": checks}]}
+    path = tmp_path / "behaviour.test.yml"
+    path.write_text(yaml.safe_dump(test, sort_keys=False))
+    proc = subprocess.run([require_tool("promtool"), "test", "rules", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def firing(alertname: str, tier: str, minute: int, expected: bool) -> dict:
+    """A promql_expr_test that one alert tier is (or is not) firing at a minute."""
+    expr = f'count(ALERTS{{alertname="{alertname}",alert_tier="{tier}",alertstate="firing"}})'
+    return {"expr": expr, "eval_time": f"{minute}m",
+            "exp_samples": [{"labels": "{}", "value": 1}] if expected else []}

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from relc.compiler.cli import main
 
-from conftest import require_tool
+from conftest import firing, promtool_unit, require_tool
 
 
 def build(src: str, out: Path, *options: str) -> list[Path]:
@@ -96,20 +96,6 @@ alert_policy fast {
 """
 
 
-def _unit(rule_file: Path, series: list[dict], checks: list[dict], tmp_path: Path) -> None:
-    test = {"rule_files": [str(rule_file)], "evaluation_interval": "1m",
-            "tests": [{"interval": "1m", "input_series": series, "promql_expr_test": checks}]}
-    path = tmp_path / "t.test.yml"
-    path.write_text(yaml.safe_dump(test, sort_keys=False))
-    proc = subprocess.run([require_tool("promtool"), "test", "rules", str(path)], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-def _firing(alert: str, tier: str, minute: int, firing: bool) -> dict:
-    expr = f'count(ALERTS{{alertname="{alert}",alert_tier="{tier}",alertstate="firing"}})'
-    return {"expr": expr, "eval_time": f"{minute}m", "exp_samples": [{"labels": "{}", "value": 1}] if firing else []}
-
-
 @pytest.fixture
 def guarded_rules(tmp_path: Path) -> Path:
     (tmp_path / "src").mkdir()
@@ -120,28 +106,28 @@ def guarded_rules(tmp_path: Path) -> Path:
 def test_min_events_keeps_a_quiet_night_from_paging(guarded_rules: Path, tmp_path: Path):
     """5 errors in 10 requests a minute is a 50% error rate, but only 300 events in 30m: below 500, no page."""
     quiet = [{"series": "requests_total", "values": "0+10x60"}, {"series": "errors_total", "values": "0+5x60"}]
-    _unit(guarded_rules, quiet, [_firing("ApiAvailabilityBudgetBurn", "page", m, False) for m in (10, 40, 60)],
+    promtool_unit(guarded_rules, quiet, [firing("ApiAvailabilityBudgetBurn", "page", m, False) for m in (10, 40, 60)],
           tmp_path)
     busy = [{"series": "requests_total", "values": "0+100x60"}, {"series": "errors_total", "values": "0+50x60"}]
-    _unit(guarded_rules, busy, [_firing("ApiAvailabilityBudgetBurn", "page", 10, True)], tmp_path)
+    promtool_unit(guarded_rules, busy, [firing("ApiAvailabilityBudgetBurn", "page", 10, True)], tmp_path)
 
 
 def test_no_data_alert_fires_after_its_delay(guarded_rules: Path, tmp_path: Path):
     series = [{"series": "unrelated_metric", "values": "0+1x30"}]
-    checks = [_firing("ApiAvailabilityBudgetBurnNoData", "no-data", 5, False),
-              _firing("ApiAvailabilityBudgetBurnNoData", "no-data", 11, True)]
-    _unit(guarded_rules, series, checks, tmp_path)
+    checks = [firing("ApiAvailabilityBudgetBurnNoData", "no-data", 5, False),
+              firing("ApiAvailabilityBudgetBurnNoData", "no-data", 11, True)]
+    promtool_unit(guarded_rules, series, checks, tmp_path)
 
 
 def test_budget_policy_alerts_fire_one_band_at_a_time(guarded_rules: Path, tmp_path: Path):
     """1% budget over 2h: 0.6% errors leaves ~40% (the 50% step), 5% errors exhausts it (the 0% step only)."""
     alert = "ApiAvailabilityBudgetBurnErrorBudget"
     half = [{"series": "requests_total", "values": "0+1000x130"}, {"series": "errors_total", "values": "0+6x130"}]
-    _unit(guarded_rules, half, [_firing(alert, "budget-50pct", 125, True),
-                                _firing(alert, "budget-exhausted", 125, False)], tmp_path)
+    promtool_unit(guarded_rules, half, [firing(alert, "budget-50pct", 125, True),
+                                firing(alert, "budget-exhausted", 125, False)], tmp_path)
     spent = [{"series": "requests_total", "values": "0+1000x130"}, {"series": "errors_total", "values": "0+50x130"}]
-    _unit(guarded_rules, spent, [_firing(alert, "budget-50pct", 125, False),
-                                 _firing(alert, "budget-exhausted", 125, True)], tmp_path)
+    promtool_unit(guarded_rules, spent, [firing(alert, "budget-50pct", 125, False),
+                                 firing(alert, "budget-exhausted", 125, True)], tmp_path)
 
 
 def test_budget_alert_text_from_source_is_not_templated(guarded_rules: Path):

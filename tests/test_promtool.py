@@ -5,12 +5,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from relc.compiler.cli import main
 
-from conftest import ROOT, require_tool
+from conftest import ROOT, firing, promtool_unit, require_tool
 
 SOURCES = ["examples/shop"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests" / "good").iterdir()
                                      if p.suffix == ".relc" or p.is_dir())
@@ -32,19 +31,8 @@ def test_promtool_accepts_every_rule_file(src: str, tmp_path: Path):
     assert proc.stdout.count("SUCCESS") == len(files)
 
 
-def _run_unit_test(rule_file: Path, series: list[dict], checks: list[dict], tmp_path: Path):
-    test = {"rule_files": [str(rule_file)], "evaluation_interval": "1m",
-            "tests": [{"interval": "1m", "input_series": series, "promql_expr_test": checks}]}
-    path = tmp_path / "behaviour.test.yml"
-    path.write_text(yaml.safe_dump(test, sort_keys=False))
-    proc = subprocess.run([require_tool("promtool"), "test", "rules", str(path)], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-def _firing(tier: str, minute: int, firing: bool) -> dict:
-    expr = (f'count(ALERTS{{alertname="CheckoutAvailabilityBudgetBurn",alert_tier="{tier}",'
-            f'alertstate="firing"}})')
-    return {"expr": expr, "eval_time": f"{minute}m", "exp_samples": [{"labels": "{}", "value": 1}] if firing else []}
+def _firing(tier: str, minute: int, expected: bool) -> dict:
+    return firing("CheckoutAvailabilityBudgetBurn", tier, minute, expected)
 
 
 def _checkout_rules(tmp_path: Path) -> Path:
@@ -59,7 +47,7 @@ def test_total_outage_pages_within_the_workbook_detection_time(tmp_path: Path):
     ]
     checks = [_firing(t, 60, False) for t in ("page-fast", "page-slow", "ticket-fast", "ticket-slow")]
     checks += [_firing("page-fast", 62, True)]
-    _run_unit_test(_checkout_rules(tmp_path), series, checks, tmp_path)
+    promtool_unit(_checkout_rules(tmp_path), series, checks, tmp_path)
 
 
 def test_errors_within_budget_never_alert(tmp_path: Path):
@@ -70,7 +58,7 @@ def test_errors_within_budget_never_alert(tmp_path: Path):
     ]
     checks = [_firing(t, m, False) for t in ("page-fast", "page-slow", "ticket-fast", "ticket-slow")
               for m in (10, 120, 300)]
-    _run_unit_test(_checkout_rules(tmp_path), series, checks, tmp_path)
+    promtool_unit(_checkout_rules(tmp_path), series, checks, tmp_path)
 
 
 def test_good_based_sli_sees_a_total_outage_when_the_success_series_is_missing(tmp_path: Path):
@@ -80,4 +68,4 @@ def test_good_based_sli_sees_a_total_outage_when_the_success_series_is_missing(t
     check = {"expr": 'relc_slo:error_ratio:rate5m{service="orders-worker",slo="processing"}', "eval_time": "10m",
              "exp_samples": [{"labels": 'relc_slo:error_ratio:rate5m{service="orders-worker",slo="processing",'
                                         'domain="shop",tier="2"}', "value": 1}]}
-    _run_unit_test(rules, series, [check], tmp_path)
+    promtool_unit(rules, series, [check], tmp_path)
