@@ -83,9 +83,13 @@ def read_alert_policy(block: Block, diags: list[Diagnostic]) -> AlertPolicySpec:
     if not reader.blocks("tier"):
         diags.append(dg.make("RELC304", f"alert policy `{block.label}` has no `tier` blocks", block.kind_span,
                              hint="add tiers, or write `alert_policy = none` on SLOs that should not alert"))
+    annotations = reader.string_map("annotations", keys_are_labels=True)
+    for key in ("runbook_url", "dashboard_url"):
+        if key in annotations and not _checked_url(annotations[key], reader.attrs["annotations"].value.span, diags):
+            del annotations[key]
     return AlertPolicySpec(block.label or "", reader.string("description"), tuple(tiers),
-                           reader.labels("labels", RESERVED_LABELS), reader.string_map("annotations", keys_are_labels=True),
-                           origin(block.span), read_guards(reader, diags))
+                           reader.labels("labels", RESERVED_LABELS), annotations, origin(block.span),
+                           read_guards(reader, diags))
 
 
 def read_guards(reader: Reader, diags: list[Diagnostic]) -> dict:

@@ -48,7 +48,7 @@ def _events(reader: Reader, diags: list[Diagnostic]) -> ir.EventsSLI | None:
 def _latency(reader: Reader, diags: list[Diagnostic]) -> ir.LatencySLI | None:
     value = reader.value("histogram", ("selector", "ref"), "a histogram metric selector", required=True,
                          hint="e.g. histogram = http_request_duration_seconds{job=\"api\"}")
-    le = reader.string("le") or None
+    le = reader.string("le") if "le" in reader.attrs else None
     threshold = reader.value("threshold", ("duration", "number"), "a duration like 300ms", required=le is None,
                              hint="the latency a request must beat, e.g. threshold = 300ms")
     histogram = _selector(value, diags) if value is not None else None
@@ -153,7 +153,7 @@ def _selector(value: Value, diags: list[Diagnostic]) -> ir.Selector | None:
     if not ok:
         return None
     selector = ir.Selector(metric=metric, matchers=tuple(out))
-    err = syntax_error(render_selector(selector))
+    err = syntax_error(f"rate({render_selector(selector)}[5m])")  # also catches names PromQL reads as numbers
     if err:
         diags.append(dg.make("RELC308", f"invalid selector: {err}", value.span))
         return None

@@ -196,7 +196,11 @@ def _alert_policy(reader: Reader, defs: _Definitions, objective: Decimal | None,
                   diags: list[Diagnostic]) -> ir.AlertPolicy | None | bool:
     """The SLO's policy with tiers resolved for its window; None means no alerts, False means an error."""
     value = reader.ref("alert_policy")
+    slo_guards = read_guards(reader, diags)
     if value is not None and value.text == "none":
+        for key in sorted(GUARD_KEYS & set(reader.attrs)):
+            diags.append(dg.make("RELC302", f"`{key}` has no effect with `alert_policy = none`",
+                                 reader.attrs[key].key_span, severity=dg.Severity.WARNING))
         return None
     spec = WORKBOOK
     if value is not None:
@@ -214,7 +218,7 @@ def _alert_policy(reader: Reader, defs: _Definitions, objective: Decimal | None,
     tiers = [resolve_tier(t, window_s, objective, objective_span, window_span, diags) for t in spec.tiers]
     if len(diags) > before:
         return False
-    guards = {**spec.guards, **read_guards(reader, diags)}
+    guards = {**spec.guards, **slo_guards}
     return ir.AlertPolicy(name=spec.name, description=spec.description, tiers=tuple(t for t in tiers if t),
                           labels=spec.labels, annotations=spec.annotations, origin=spec.origin, **guards)
 

@@ -145,7 +145,7 @@ def budget_alerts(slo: ir.SLO, budget_policy: ir.BudgetPolicy, options: Options)
         labels = {"severity": threshold.severity, "service": slo.service, "slo": slo.name,
                   "alert_tier": f"budget-{level}".replace("%", "pct"), **slo.labels}
         state = "is exhausted" if not threshold.remaining else f"is at or below {human_percent(threshold.remaining)}"
-        actions = "; ".join(threshold.actions)
+        actions = "; ".join(a.rstrip(" .") for a in threshold.actions) + "."
         notes = {"summary": f"{slo.service}/{slo.name} error budget {state}",
                  "description": (f"The {prom_duration(slo.window_s)} error budget of {slo.service}/{slo.name} "
                                  f"{state} ({{{{ $value | humanizePercentage }}}} left). Policy "

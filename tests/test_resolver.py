@@ -69,7 +69,7 @@ def test_directory_scan_refuses_symlinks_leaving_the_root(tmp_path: Path):
     (root / "lib").mkdir(parents=True)
     os.symlink(outside, root / "lib" / "link.relc")
     result = compile_paths([str(root)])
-    assert codes(result) == ["RELC202", "RELC204"] or "RELC202" in codes(result)
+    assert codes(result) == ["RELC202"]
     assert not result.texts
 
 
