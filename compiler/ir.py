@@ -127,6 +127,15 @@ class Runbook(Node):
     origin: Origin | None = None
 
 
+class DatadogQueries(Node):
+    """Datadog metric queries that replace relc's translation of the SLI's selectors."""
+
+    good: str | None = None
+    bad: str | None = None
+    total: str
+    origin: Origin | None = None
+
+
 class SLO(Node):
     name: str
     service: str
@@ -139,6 +148,7 @@ class SLO(Node):
     alert_policy: AlertPolicy | None
     budget_policy: BudgetPolicy | None = None
     runbook: Runbook | None = None
+    datadog: DatadogQueries | None = None
     origin: Origin
 
     @property

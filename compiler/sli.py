@@ -7,14 +7,15 @@ from . import diagnostics as dg
 from . import ir
 from .diagnostics import Diagnostic
 from .promql import LABEL_NAME, METRIC_NAME, WINDOW_PLACEHOLDER, render_selector, substitute_window, syntax_error
-from .reader import Reader, Shape
+from .reader import Reader, Shape, origin
 from .syntax import Block, Value
 
 SLI_SHAPES = {
-    "events": Shape(frozenset({"good", "bad", "total"}), label="named"),
-    "latency": Shape(frozenset({"histogram", "threshold", "le"}), label="named"),
-    "raw": Shape(frozenset({"error_ratio"}), label="named"),
+    "events": Shape(frozenset({"good", "bad", "total"}), frozenset({"datadog"}), label="named"),
+    "latency": Shape(frozenset({"histogram", "threshold", "le"}), frozenset({"datadog"}), label="named"),
+    "raw": Shape(frozenset({"error_ratio"}), frozenset({"datadog"}), label="named"),
 }
+DATADOG = Shape(frozenset({"good", "bad", "total"}))
 QUERY_KINDS = ("selector", "ref", "raw", "string")
 QUERY_EXPECTED = "a metric selector like http_requests_total{job=\"api\"} or a raw PromQL string"
 
@@ -29,6 +30,25 @@ def read_sli(block: Block, diags: list[Diagnostic]) -> ir.EventsSLI | ir.Latency
         return None
     reader = Reader(block, SLI_SHAPES[kind], diags)
     return {"events": _events, "latency": _latency, "raw": _raw}[kind](reader, diags)
+
+
+def read_datadog(sli_block: Block, diags: list[Diagnostic]) -> ir.DatadogQueries | None:
+    """An optional `datadog { good|bad = "...", total = "..." }` inside the sli block: queries as Datadog reads them."""
+    blocks = [b for b in sli_block.items if isinstance(b, Block) and b.kind == "datadog"]
+    if not blocks:
+        return None
+    for extra in blocks[1:]:
+        diags.append(dg.make("RELC314", "an SLI has at most one `datadog` block", extra.kind_span))
+    reader = Reader(blocks[0], DATADOG, diags)
+    good, bad = reader.string("good") or None, reader.string("bad") or None
+    total = reader.string("total", required=True)
+    if (good is None) == (bad is None):
+        diags.append(dg.make("RELC304", "a datadog block needs exactly one of `good` or `bad`, plus `total`",
+                             blocks[0].kind_span, hint='e.g. good = "sum:trace.http.request.hits{service:web,!http.status_class:5xx}.as_count()"'))
+        return None
+    if not total:
+        return None
+    return ir.DatadogQueries(good=good, bad=bad, total=total, origin=origin(blocks[0].span))
 
 
 def _events(reader: Reader, diags: list[Diagnostic]) -> ir.EventsSLI | None:

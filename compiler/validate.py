@@ -12,7 +12,7 @@ from .policies import (BUILTIN_POLICY, GUARD_KEYS, RESERVED_LABELS, WORKBOOK, Al
                        read_budget_policy, read_guards, read_runbook, resolve_tier)
 from .reader import Reader, Shape, check_name, origin
 from .resolver import SourceSet
-from .sli import read_sli
+from .sli import read_datadog, read_sli
 from .syntax import Attribute, Block, Import
 
 TOP_LEVEL = ("service", "alert_policy", "budget_policy", "runbook")
@@ -130,6 +130,7 @@ def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Defi
     window_s = _window(reader, diags)
     sli_blocks = reader.blocks("sli")
     sli = read_sli(sli_blocks[0], diags) if sli_blocks else None
+    datadog = read_datadog(sli_blocks[0], diags) if sli_blocks else None
     if not sli_blocks:
         diags.append(dg.make("RELC304", f"SLO `{block.label}` is missing its `sli` block", block.kind_span,
                              hint="e.g. sli events { bad = ...  total = ... }"))
@@ -154,7 +155,7 @@ def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Defi
     return ir.SLO(name=block.label, service=service, description=reader.string("description"),
                   objective=float(objective), window_s=window_s, labels=dict(sorted(labels.items())), sli=sli,
                   alert_name=alert_name, alert_policy=policy, budget_policy=budget_policy, runbook=runbook,
-                  origin=origin(block.span))
+                  datadog=datadog, origin=origin(block.span))
 
 
 def _objective(reader: Reader, diags: list[Diagnostic]) -> Decimal | None:
