@@ -82,6 +82,7 @@ CODES: dict[str, str] = {
     "RELC401": "construct not supported by target",
     "RELC402": "unknown target",
     "RELC403": "unknown or invalid target option",
+    "RELC404": "no generated proof for SLO",
     "RELC501": "cannot write output",
 }
 

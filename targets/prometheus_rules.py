@@ -103,13 +103,20 @@ def burn_alert(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options:
     expr = (f"(\n  {ratio_name(tier.long_window_s)}{sel} / {budget} > {factor}\nand\n"
             f"  {ratio_name(tier.short_window_s)}{sel} / {budget} > {factor}\n)")
     if policy.min_events:
-        long_w = prom_duration(tier.long_window_s)
-        expr += (f"\nand\n  avg_over_time({TOTAL}{sel}[{long_w}]) * {tier.long_window_s} >= "
-                 f"{policy.min_events}")
+        expr += f"\nand on()\n  {_events_in(slo, tier.long_window_s)} >= {policy.min_events}"
     labels = {"severity": tier.severity, "service": slo.service, "slo": slo.name, "alert_tier": tier.name,
               **policy.labels, **slo.labels}
     return _alert(slo.alert_name, expr, labels, _burn_annotations(slo, tier, policy, options), policy, options,
                   anchor=f"tier-{tier.name}", slo=slo)
+
+
+def _events_in(slo: ir.SLO, window_s: int) -> str:
+    """Events seen in a window: from the source for short windows (exact from the first scrape on),
+    from the recorded 5m rate for day-plus windows (stretched over the window until it has that much history)."""
+    if window_s < DERIVED_FROM_S:
+        _, total = bad_and_total(slo.sli, window_s)  # type: ignore[arg-type]
+        return f"{total} * {window_s}"
+    return f"avg_over_time({TOTAL}{slo_selector(slo)}[{prom_duration(window_s)}]) * {window_s}"
 
 
 def no_data_alert(slo: ir.SLO, policy: ir.AlertPolicy, options: Options) -> dict:

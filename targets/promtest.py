@@ -1,21 +1,26 @@
 """Generated proofs: `promtool test rules` files whose synthetic series show each SLO's alerts fire on time.
 
-Why the asserted times are right (uniform traffic of R events/s; no errors until t0, then a constant
-error ratio e = B x budget, B the burn rate; every time below is a multiple of the evaluation interval E):
+Why the asserted times are right (uniform traffic; no errors until t0, then a constant error ratio
+e = B x budget, B the burn rate; E is the evaluation interval, and t0, the checks and the input steps
+are multiples of it, the input step being 1m unless a window is shorter than 4m):
 
 - A window W < 1d is `rate(bad[W]) / rate(total[W])` on the raw series. With a full healthy window
   before t0, at t0 + x (x <= W) it holds x of errors: ratio = e x / W, burn = B x / W. A tier
   (factor f, windows L > S) needs both burns > f: the short one passes at x = f S / B, the long one at
-  x = f L / B, the Workbook's detection time t_d. Prometheus 2 (range [T-W, T]) computes exactly this
-  on 1m input samples; Prometheus 3 (range (T-W, T]) extrapolates the missing first step and can only
-  be higher, by at most one input step. So the first firing evaluation is the first one after
-  t0 + t_d: it fires by t0 + t_d + E, and it is quiet at every evaluation up to t0 + t_d - 1m.
+  x = f L / B, the Workbook's detection time t_d. Prometheus 2 (range [T-W, T]) computes exactly this;
+  Prometheus 3 (range (T-W, T]) extrapolates over the missing first input step and can only come out
+  higher, by less than what one input step adds. So the first firing evaluation is the first one after
+  t0 + t_d: the tier fires by t0 + t_d + E, and is quiet at every evaluation up to t0 + t_d - 1 step.
 - A window W >= 1d is a ratio of sums of the 5m rates recorded at each evaluation. A recorded 5m rate
   counts errors fully only from t0 + 5m on, and Prometheus 2 sums W/E + 1 samples, not W/E. Counting
   fully errored samples gives burn >= B (x - g) / (W + E), with g = (ceil(5m/E) - 1) E (4m at E=1m,
-  0 from E=5m), so it fires by t0 + t_d + g + f E / B + E; never earlier than the raw formula.
+  0 from E=5m), so it fires by t0 + t_d + g + f E / B + E; and never before the raw formula says, as
+  no recorded sample holds more errors than its evaluation has seen. The warm-up of such a tier is
+  L + 5m, so no 5m rate from the first minutes of input (which rate() sees only in part) is summed.
 - After the errors stop at t1, a raw short window S is clean at t1 + S (a recorded one at t1 + S + 5m),
   so the tier resolves by then.
+- E is the shortest of LADDER that keeps a file within MAX_EVALS evaluations, because promtool's time
+  goes by rules x evaluations: 1m for 1h long windows, 5m for 6h, 30m for 3d.
 - Other tiers in a scenario see windows the warm-up may not fill (data starts at 0), so their states
   come from a model of the rules (targets/synthetic.py, `Run`) under both range semantics; a check is
   written only where both agree with a margin, and the file says which evaluations it leaves out.
@@ -32,11 +37,11 @@ from relc.compiler.promql import quote
 from relc.compiler.units import fmt_number, prom_duration
 from relc.targets import Artifact
 from relc.targets.prometheus_rules import BASE_WINDOW_S, DERIVED_FROM_S
-from relc.targets.synthetic import STEP_S, NoProof, Run, counter_values, source_series
+from relc.targets.synthetic import STEP_S, NoProof, Run, source_series
 from relc.targets.yamlout import dump
 
 LADDER = (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)  # evaluation intervals
-MAX_EVALS = 120        # evaluations per file: promtool costs ~0.2ms per rule and evaluation
+MAX_EVALS = 240        # evaluations per file: promtool costs ~0.1-0.25ms per rule and evaluation
 UNDER_S, UNDER_EVAL_S = 86400, 1800
 UNDER_BURNS = (0.9, 0.8, 0.95, 0.7, 0.5)
 MULTIPLIERS = (2, 1.5, 3, 2.5, 1.75, 4, 1.25)   # burn rate per tier, as a multiple of its factor
@@ -58,44 +63,56 @@ class Scenario:
     name: str
     run: Run
     story: list[str]
+    series: list = field(default_factory=list)
     checks: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
 def proof_artifacts(service: ir.Service, rule_file: str) -> tuple[list[Artifact], list[Diagnostic]]:
     """Every SLO's proofs, or a RELC404 warning saying why an SLO has none."""
-    artifacts, diags = [], []
+    artifacts: list[Artifact] = []
+    diags = []
     for slo in service.slos:
+        span = Span.point(slo.origin.path, slo.origin.line, slo.origin.col)
+        if slo.alert_policy is None:  # nothing to prove, and the user chose it: a note, not a warning
+            diags.append(Diagnostic("RELC404", Severity.NOTE, f"no generated proof for SLO "
+                                    f"`{slo.service}/{slo.name}`: it has no alert policy", span))
+            continue
         try:
             scenarios = plan(slo)
         except NoProof as why:
-            o = slo.origin
             diags.append(Diagnostic("RELC404", Severity.WARNING, f"no generated proof for SLO "
-                                    f"`{slo.service}/{slo.name}`: {why}", Span.point(o.path, o.line, o.col)))
+                                    f"`{slo.service}/{slo.name}`: {why}", span))
             continue
-        for scenario in scenarios:
-            artifacts.append(Artifact(f"tests/{service.name}-{slo.name}-{scenario.name}.test.yml",
-                                      render(slo, scenario, rule_file)))
+        paths = [f"tests/{service.name}-{slo.name}-{sc.name}.test.yml" for sc in scenarios]
+        if any(a.path in paths for a in artifacts):  # only contrived names collide (slo `a-burn`, tier ...)
+            diags.append(Diagnostic("RELC404", Severity.WARNING, f"no generated proof for SLO "
+                                    f"`{slo.service}/{slo.name}`: its test file names are taken", span))
+            continue
+        artifacts += [Artifact(path, render(slo, sc, rule_file)) for path, sc in zip(paths, scenarios)]
     return artifacts, diags
 
 
 def plan(slo: ir.SLO) -> list[Scenario]:
     """Under the objective, a slow burn only the less urgent tiers see, and a fast burn per other tier."""
-    if slo.alert_policy is None:
-        raise NoProof("it has no alert policy, so there are no alerts to prove")
+    assert slo.alert_policy is not None
     series = source_series(slo.sli)
     good_form = not (isinstance(slo.sli, ir.EventsSLI) and slo.sli.bad is not None)
     tiers = [Tier(t.name, t.severity, Fraction(fmt_number(t.burn_rate)), t.long_window_s, t.short_window_s)
              for t in slo.alert_policy.tiers]
     budget = Fraction(fmt_number(slo.error_budget))
-    n = 10 ** max(6, math.ceil(math.log10(max(1, 120 * slo.alert_policy.min_events) + 1)))
-    ctx = Context(slo, tiers, budget, n, series, good_form)
+    # events per input step: enough that whole bad events give burn rates within 0.1% of the aim,
+    # and that every window (5m or more) passes the policy's low-traffic guard, min_events, at once
+    n = 10 ** max(6, math.ceil(math.log10(1e3 / float(budget))), len(str(slo.alert_policy.min_events)))
+    ctx = Context(slo, tiers, budget, n, good_form)
     scenarios = [under_objective(ctx)]
     slow, covered = slow_burn(ctx)
     scenarios += [slow] if slow else []
     scenarios += [tier_burn(ctx, tier) for tier in tiers if tier not in covered]
     if slow is None:
         scenarios[0].notes.append("no slow-burn scenario: " + ctx.why_no_slow)
+    for scenario in scenarios:
+        scenario.series = series
     return scenarios
 
 
@@ -105,7 +122,6 @@ class Context:
     tiers: list[Tier]
     budget: Fraction
     n: int
-    series: list
     good_form: bool
     why_no_slow: str = ""
 
@@ -114,8 +130,14 @@ class Context:
         bad = min(self.n, max(1, round(burn * float(self.budget) * self.n)))
         return bad, Fraction(bad, self.n) / self.budget
 
+    @property
+    def input_s(self) -> int:
+        """1m input, or finer when a window is shorter than 4 steps (a 1m rate needs 2 samples in Prometheus 3)."""
+        shortest = min(t.short for t in self.tiers)
+        return next(d for d in (STEP_S, 30, 20, 15, 12, 10, 6, 5, 4, 3, 2, 1) if d * 4 <= shortest or d == 1)
+
     def run(self, bad: list[tuple[int, int, int]], eval_s: int, end: int) -> Run:
-        return Run(self.n, tuple(bad), eval_s, end, self.good_form, float(self.budget))
+        return Run(self.n, tuple(bad), eval_s, end, self.good_form, float(self.budget), self.input_s)
 
 
 def under_objective(ctx: Context) -> Scenario:
@@ -123,7 +145,8 @@ def under_objective(ctx: Context) -> Scenario:
     burn = next((b for b in UNDER_BURNS if not any(b / MARGIN < t.factor < b * MARGIN for t in ctx.tiers)), 0.5)
     bad, exact = ctx.bad_per_step(burn)
     sc = Scenario("under-objective", ctx.run([(0, UNDER_S, bad)], UNDER_EVAL_S, UNDER_S), [
-        f"Errors at {_num(exact)}x the budget rate ({bad} of {ctx.n} per minute) from the start, for a day:",
+        f"Errors at {_num(exact)}x the budget rate ({bad} of {ctx.n} events per {_d(ctx.input_s)} step) "
+        "from the start, for a day:",
         "the SLO is met, so no tier whose factor is above that rate may fire."])
     sc.checks += observe(ctx, sc, [])
     return sc
@@ -167,17 +190,17 @@ def tier_burn(ctx: Context, tier: Tier) -> Scenario:
 def timeline(ctx: Context, name: str, tiers: list[Tier], bad: int, burn: Fraction, story: list[str]) -> Scenario:
     """Healthy warm-up, a burn until every given tier must fire, then recovery until each must resolve."""
     longest = max(t.long for t in tiers)
-    for step in LADDER:
-        t0 = _ceil(longest + (BASE_WINDOW_S if longest >= DERIVED_FROM_S else 0), step)
-        times = {t.name: workbook(t, t0, burn, step) for t in tiers}
+    for eval_s in LADDER:
+        t0 = _ceil(longest + lag_of(longest), eval_s)
+        times = {t.name: workbook(t, t0, burn, eval_s, ctx.input_s) for t in tiers}
         t1 = max(deadline for _, _, deadline in times.values())
-        resolved = {t.name: _ceil(t1 + t.short + lag_of(t.short), step) for t in tiers}
+        resolved = {t.name: _ceil(t1 + t.short + lag_of(t.short), eval_s) for t in tiers}
         end = max(resolved.values())
-        if end // step <= MAX_EVALS:
+        if end // eval_s <= MAX_EVALS:
             break
-    sc = Scenario(name, ctx.run([(t0, t1, bad)], step, end), story + [
-        f"Traffic: {ctx.n} events per minute; errors: none until {_d(t0)}, then {bad} per minute "
-        f"({_pct(bad / ctx.n)}) until {_d(t1)}, then none. Evaluation every {_d(step)}."])
+    sc = Scenario(name, ctx.run([(t0, t1, bad)], eval_s, end), story + [
+        f"Traffic: {ctx.n} events per {_d(ctx.input_s)} step; errors: none until {_d(t0)}, then {bad} per step "
+        f"({_pct(bad / ctx.n)}) until {_d(t1)}, then none. Evaluation every {_d(eval_s)}."])
     everything = alerts(ctx.slo)
     sc.checks.append(never(everything, t0))
     for t in tiers:
@@ -193,18 +216,20 @@ def timeline(ctx: Context, name: str, tiers: list[Tier], bad: int, burn: Fractio
     return sc
 
 
-def workbook(tier: Tier, t0: int, burn: Fraction, step: int) -> tuple[Fraction, int, int]:
+def workbook(tier: Tier, t0: int, burn: Fraction, eval_s: int, input_s: int) -> tuple[Fraction, int, int]:
     """Detection time t0 + f L / B; quiet until one input step before it; firing one evaluation after."""
     detect = t0 + tier.factor * tier.long / burn
-    def late(window: int) -> Fraction:
+
+    def late(window: int) -> Fraction:  # g + f E / B for windows summed from recorded 5m rates
         if window < DERIVED_FROM_S:
             return Fraction(0)
-        return (math.ceil(BASE_WINDOW_S / step) - 1) * step + tier.factor * step / burn
+        return (math.ceil(BASE_WINDOW_S / eval_s) - 1) * eval_s + tier.factor * eval_s / burn
     short_ok = t0 + tier.factor * tier.short / burn + late(tier.short)
-    return detect, _floor(detect - STEP_S, step), _floor(max(detect + late(tier.long), short_ok) + step, step)
+    return detect, _floor(detect - input_s, eval_s), _floor(max(detect + late(tier.long), short_ok) + eval_s, eval_s)
 
 
 def lag_of(window: int) -> int:
+    """Windows summed from recorded 5m rates see the first and last 5m of a change late."""
     return BASE_WINDOW_S if window >= DERIVED_FROM_S else 0
 
 
@@ -239,10 +264,11 @@ def observe(ctx: Context, sc: Scenario, proven: list[Tier]) -> list[dict]:
         if unsure[-1] + 1 < len(states):
             checks.append(quiet(sel, (unsure[-1] + 1) * step))
             text.append(f"resolved at {_d((unsure[-1] + 1) * step)}")
-        skipped = [k for k in unsure if states[k] == "?"]
+        skipped = [_d(k * step) for k in unsure if states[k] == "?"]
         if skipped:
-            sc.notes.append(f"{tier.name} is not asserted at {', '.join(_d(k * step) for k in skipped)}: "
-                            "the threshold is crossed exactly there, or Prometheus 2 and 3 disagree")
+            where = ", ".join(skipped[:4]) + (f" and {len(skipped) - 4} more" if len(skipped) > 4 else "")
+            sc.notes.append(f"{tier.name} is not asserted at {where}: the threshold is crossed exactly "
+                            "there, or Prometheus 2 and 3 disagree")
         sc.story.append(f"{tier.name} ({_num(tier.factor)}x over {_d(tier.long)}/{_d(tier.short)}, from the "
                         f"model): {', '.join(text) or 'not asserted'}.")
     return checks
@@ -268,11 +294,9 @@ def never(sel: str, upto: int) -> dict:
 
 
 def render(slo: ir.SLO, sc: Scenario, rule_file: str) -> str:
-    steps = sc.run.end_s // STEP_S + 1
-    series = [{"series": s.text(), "values": counter_values(sc.run.phases(s.role, steps))}
-              for s in source_series(slo.sli)]  # deterministic, so the same as the plan used
+    series = [{"series": s.text(), "values": sc.run.values(s.role)} for s in sc.series]
     document = {"rule_files": [f"../{rule_file}"], "evaluation_interval": _d(sc.run.eval_s),
-                "tests": [{"name": f"{slo.service}/{slo.name} {sc.name}", "interval": _d(STEP_S),
+                "tests": [{"name": f"{slo.service}/{slo.name} {sc.name}", "interval": _d(sc.run.step_s),
                            "input_series": series, "promql_expr_test": sc.checks}]}
     lines = [f"Proof `{sc.name}`: run with `promtool test rules` (relc test does). See relc/targets/promtest.py "
              "for why each asserted time is right.", ""] + sc.story + [f"NOTE: {n}" for n in sc.notes]

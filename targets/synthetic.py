@@ -1,4 +1,5 @@
-"""Synthetic source series for generated proofs: label sets that satisfy (or dodge) an SLI's selectors.
+"""Synthetic source series for generated proofs: label sets that satisfy (or dodge) an SLI's selectors,
+counters in promtool's notation, and `Run`, a model of relc's rules on those counters.
 
 Prometheus matches regular expressions with Go's RE2, fully anchored. Examples are built by walking
 Python's parse tree of the pattern and then checked with `re.fullmatch` in ASCII mode (RE2's `\\d`,
@@ -18,7 +19,7 @@ from relc.compiler.promql import quote
 from relc.targets.prometheus_rules import BASE_WINDOW_S, DERIVED_FROM_S
 from relc.targets.promql_sli import le_matcher
 
-STEP_S = 60                      # input series resolution: enough samples for every 5m rate
+STEP_S = 60                      # input resolution: 5 samples in every 5m rate, under either range semantics
 EPS = 1e-9                       # relative margin below which the model calls a comparison undecided
 PREFERRED = "0a1xA_-.b2"         # characters that make readable examples, tried first
 PRINTABLE = [chr(c) for c in range(0x20, 0x7F)]
@@ -26,10 +27,9 @@ FALLBACK_VALUES = ("relc", "x", "0", "other", "relc-synthetic")
 POSIX = {"alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": "\\x00-\\x7F", "blank": "\\t ", "cntrl": "\\x00-\\x1F\\x7F",
          "digit": "0-9", "graph": "!-~", "lower": "a-z", "print": " -~", "punct": "!-/:-@\\[-`{-~",
          "space": "\\t\\n\\v\\f\\r ", "upper": "A-Z", "word": "0-9A-Za-z_", "xdigit": "0-9A-Fa-f"}
-CATEGORIES = {sre.CATEGORY_DIGIT: str.isdigit, sre.CATEGORY_SPACE: lambda c: c in " \t\n\r\f\v",
-              sre.CATEGORY_WORD: lambda c: c.isalnum() or c == "_"}
-NEGATED = {sre.CATEGORY_NOT_DIGIT: sre.CATEGORY_DIGIT, sre.CATEGORY_NOT_SPACE: sre.CATEGORY_SPACE,
-           sre.CATEGORY_NOT_WORD: sre.CATEGORY_WORD}
+CATEGORIES = {getattr(sre, f"CATEGORY_{name}"): re.compile(pattern, re.ASCII) for name, pattern in (
+    ("DIGIT", r"\d"), ("NOT_DIGIT", r"\D"), ("SPACE", r"\s"), ("NOT_SPACE", r"\S"), ("WORD", r"\w"),
+    ("NOT_WORD", r"\W"))}
 
 
 class NoProof(Exception):
@@ -96,7 +96,9 @@ def _generate(items: list, variant: int, groups: dict) -> str:
         elif op is sre.ANY:
             out.append(_pick(lambda c: c != "\n", variant))
         elif op is sre.IN:
-            out.append(_pick(lambda c, a=arg: _in_set(c, a), variant, _set_hints(arg)))
+            hints = [] if arg[0][0] is sre.NEGATE else [chr(a[0] if op is sre.RANGE else a) for op, a in arg
+                                                          if op in (sre.LITERAL, sre.RANGE)]  # [0-9] -> 0
+            out.append(_pick(lambda c, a=arg: _in_set(c, a), variant, hints))
         elif op is sre.CATEGORY:
             out.append(_pick(lambda c, a=arg: _in_category(c, a), variant))
         elif op is sre.BRANCH:
@@ -127,17 +129,6 @@ def _pick(accept, variant: int, hints: list[str] = ()) -> str:  # type: ignore[a
     raise NoProof("no printable character fits")
 
 
-def _set_hints(items: list) -> list[str]:
-    """A class's own first characters make the most natural examples ([0-9] -> 0)."""
-    hints = []
-    for op, arg in items:
-        if op is sre.LITERAL:
-            hints.append(chr(arg))
-        elif op is sre.RANGE:
-            hints.append(chr(arg[0]))
-    return [] if items and items[0][0] is sre.NEGATE else hints
-
-
 def _in_set(char: str, items: list) -> bool:
     negate = bool(items) and items[0][0] is sre.NEGATE
     hit = False
@@ -152,12 +143,9 @@ def _in_set(char: str, items: list) -> bool:
 
 
 def _in_category(char: str, category) -> bool:
-    if category in NEGATED:
-        return char.isascii() and not CATEGORIES[NEGATED[category]](char)
-    test = CATEGORIES.get(category)
-    if test is None:
+    if category not in CATEGORIES:
         raise NoProof(f"unsupported character class {category}")
-    return char.isascii() and test(char)
+    return CATEGORIES[category].fullmatch(char) is not None
 
 
 def matcher_ok(matcher: ir.LabelMatcher, value: str) -> bool:
@@ -276,57 +264,46 @@ def check_roles(sli: ir.SLI, series: list[Series]) -> None:
             raise NoProof("the synthetic series would not produce the intended error ratio")
 
 
-def counter_values(phases: list[tuple[int, int]]) -> str:
-    """promtool's expanding notation for a counter: `(steps, increase per step)` phases, from 0 at step 0."""
-    parts, value = [], 0
-    for steps, inc in phases:
-        if steps <= 0:
-            continue
-        if not parts:
-            parts.append(f"0+{inc}x{steps}")
-        else:
-            parts.append(f"{value + inc}+{inc}x{steps - 1}")
-        value += inc * steps
-    return " ".join(parts)
-
-
 @dataclass(frozen=True)
 class Run:
     """A scenario's traffic, and a model of relc's rules on it under Prometheus 2 ([T-W, T]) and 3 ((T-W, T])."""
 
     n: int                                  # events per input step
-    bad: tuple[tuple[int, int, int], ...]   # (from_s, to_s, bad events per step) for steps ending in (from, to]
+    bad: tuple[tuple[int, int, int], ...]   # (from_s, to_s, bad per step) for steps ending in (from, to]
     eval_s: int
     end_s: int
     good_form: bool                         # bad = total - good, as good-based and latency SLIs compute it
     budget: float
+    step_s: int = STEP_S                    # input resolution; finer when a window is under 4 steps
     cache: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def increase(self, role: str, t: int) -> int:
-        """Events counted by a series of this role in the input step ending at t."""
-        bad = sum(b for start, stop, b in self.bad if start < t <= stop)
-        return {"bad": bad, "good": self.n - bad, "total": self.n}[role]
-
-    def phases(self, role: str, values: int) -> list[tuple[int, int]]:
-        cuts = sorted({0, values - 1} | {min(x // STEP_S, values - 1) for start, stop, _ in self.bad
-                                          for x in (start, stop)})
-        return [(b - a, self.increase(role, b * STEP_S)) for a, b in zip(cuts, cuts[1:])]
-
     def count(self, role: str, t: int) -> int:
-        bad = sum(b * (min(stop, t) - start) // STEP_S for start, stop, b in self.bad if t > start)
-        return {"bad": bad, "good": self.n * (t // STEP_S) - bad, "total": self.n * (t // STEP_S)}[role]
+        """A counter's value at time t: n events per input step, of which the bad phases' share are bad."""
+        bad = sum(b * (min(stop, t) - start) // self.step_s for start, stop, b in self.bad if t > start)
+        return {"bad": bad, "good": self.n * (t // self.step_s) - bad, "total": self.n * (t // self.step_s)}[role]
+
+    def values(self, role: str) -> str:
+        """The counter in promtool's expanding notation (`a+bxn` is n+1 values), one run per phase."""
+        cuts = sorted({0, self.end_s} | {min(x, self.end_s) for start, stop, _ in self.bad for x in (start, stop)})
+        parts = []
+        for a, b in zip(cuts, cuts[1:]):
+            steps = (b - a) // self.step_s
+            inc = (self.count(role, b) - self.count(role, a)) // steps
+            first = self.count(role, a) + (inc if parts else 0)
+            parts.append(f"{first}+{inc}x{steps if not parts else steps - 1}")
+        return " ".join(parts)
 
     def rate(self, role: str, t: int, window: int, open_left: bool) -> float | None:
         """Prometheus' extrapolatedRate on the synthetic samples."""
         lo = t - window
-        first = max(0, -(-lo // STEP_S) * STEP_S)
-        first += STEP_S if open_left and first == lo else 0
-        last = min(t, self.end_s) // STEP_S * STEP_S
-        if last - first < STEP_S:
+        first = max(0, -(-lo // self.step_s) * self.step_s)
+        first += self.step_s if open_left and first == lo else 0
+        last = min(t, self.end_s) // self.step_s * self.step_s
+        if last - first < self.step_s:
             return None
         v0, v1 = self.count(role, first), self.count(role, last)
         result, sampled = v1 - v0, last - first
-        average = sampled / ((last - first) // STEP_S)
+        average = sampled / ((last - first) // self.step_s)
         to_start, to_end = first - lo, t - last
         if result > 0 and v0 >= 0:
             to_start = min(to_start, sampled * v0 / result)
@@ -335,6 +312,7 @@ class Run:
         return result * span / sampled / window
 
     def bad_rate(self, t: int, window: int, open_left: bool) -> float | None:
+        """As the rules write it: `bad or vector(0)`, or `total - (good or vector(0))`."""
         if self.good_form:
             total = self.rate("total", t, window, open_left)
             return None if total is None else total - (self.rate("good", t, window, open_left) or 0.0)
@@ -354,6 +332,7 @@ class Run:
         return None if not total or bad is None else bad / total
 
     def _sums(self, open_left: bool) -> tuple[list[float], list[float]]:
+        """Prefix sums of the recorded 5m bad and total rates, one per evaluation, for day-plus windows."""
         if open_left not in self.cache:
             bad, total = [0.0], [0.0]
             for s in range(0, self.end_s + 1, self.eval_s):
@@ -371,6 +350,7 @@ class Run:
         return out
 
     def _margin(self, tier, t: int, open_left: bool) -> float:
+        """How far (relative to the factor) the weaker of the tier's two windows is above its threshold."""
         factor, worst = float(tier.factor), math.inf
         for window in (tier.long, tier.short):
             ratio = self.ratio(t, window, open_left)

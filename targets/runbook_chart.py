@@ -1,0 +1,162 @@
+"""An SVG chart per SLO, as in the SRE Workbook: how long each alert tier takes to fire at each error rate.
+
+Plain SVG text, no plotting library, so the output is byte-for-byte deterministic. Both axes are
+logarithmic: tiers span minutes to days, and on log-log axes each tier's detection time
+`burn_rate × error_budget × long_window / error_rate` is a straight line.
+"""
+from __future__ import annotations
+
+import math
+import re
+from xml.sax.saxutils import escape as _xml_escape
+
+from relc.compiler import ir
+from relc.compiler.units import fmt_number, human_duration
+
+WIDTH, HEIGHT = 720, 420
+LEFT, RIGHT, TOP, BOTTOM = 78, 540, 44, 360          # plot area; the legend sits right of it
+COLORS = ("#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+DASHES = ("", "8 4", "3 3", "10 3 3 3")              # overlapping tiers (same budget spent) stay visible
+DURATION_TICKS = (1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600, 43200, 86400, 259200, 604800, 1209600,
+                  2592000, 7776000, 31536000)
+
+
+def detection_chart(slo: ir.SLO) -> str:
+    """The whole SVG document for one SLO with burn-rate tiers."""
+    tiers = slo.alert_policy.tiers if slo.alert_policy else ()
+    budget = slo.error_budget
+    x_lo = min(t.burn_rate for t in tiers) * budget / 1.5
+    y_lo = min(t.burn_rate * budget * t.long_window_s for t in tiers) / 1.5
+    y_hi = slo.window_s * budget / x_lo * 1.2
+    scale = _Scale(x_lo, 1.0, y_lo, y_hi)
+    title = f"{slo.service}/{slo.name}: time to detect vs error rate"
+    parts = [_header(title, slo), *_grid(scale), _budget_line(slo, scale)]
+    for index, tier in enumerate(tiers):
+        parts.append(_tier_line(tier, budget, scale, index))
+    parts += _legend(tiers, budget)
+    parts.append("</svg>\n")
+    return "\n".join(parts)
+
+
+class _Scale:
+    """Log-log mapping from (error rate, seconds) to SVG coordinates."""
+
+    def __init__(self, x_lo: float, x_hi: float, y_lo: float, y_hi: float):
+        self.x_lo, self.x_hi, self.y_lo, self.y_hi = x_lo, x_hi, y_lo, y_hi
+
+    def x(self, rate: float) -> float:
+        share = math.log10(rate / self.x_lo) / math.log10(self.x_hi / self.x_lo)
+        return LEFT + share * (RIGHT - LEFT)
+
+    def y(self, seconds: float) -> float:
+        share = math.log10(seconds / self.y_lo) / math.log10(self.y_hi / self.y_lo)
+        return BOTTOM - share * (BOTTOM - TOP)
+
+
+def _header(title: str, slo: ir.SLO) -> str:
+    desc = (f"One line per alert tier: how long the tier takes to fire at a constant error rate. "
+            f"The dashed grey line is when the whole {human_duration(slo.window_s)} error budget is spent.")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+            f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="title desc" '
+            f'font-family="sans-serif" font-size="12">\n'
+            f'<title id="title">{escape(title)}</title>\n<desc id="desc">{escape(desc)}</desc>\n'
+            f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>\n'
+            f'<text x="{LEFT}" y="24" font-size="14" font-weight="bold">{escape(title)}</text>')
+
+
+def _grid(scale: _Scale) -> list[str]:
+    """Axes, gridlines at decades of error rate and at round durations, and axis titles."""
+    out = [f'<rect x="{LEFT}" y="{TOP}" width="{RIGHT - LEFT}" height="{BOTTOM - TOP}" fill="none" stroke="#444"/>']
+    for rate in _rate_ticks(scale.x_lo):
+        x = _n(scale.x(rate))
+        out.append(f'<line x1="{x}" y1="{TOP}" x2="{x}" y2="{BOTTOM}" stroke="#ddd"/>')
+        out.append(f'<text x="{x}" y="{BOTTOM + 16}" text-anchor="middle">{fmt_number(rate * 100)}%</text>')
+    for seconds in _duration_ticks(scale.y_lo, scale.y_hi):
+        y = _n(scale.y(seconds))
+        out.append(f'<line x1="{LEFT}" y1="{y}" x2="{RIGHT}" y2="{y}" stroke="#ddd"/>')
+        out.append(f'<text x="{LEFT - 6}" y="{_n(scale.y(seconds) + 4)}" text-anchor="end">'
+                   f'{human_duration(seconds)}</text>')
+    mid_x, mid_y = _n((LEFT + RIGHT) / 2), _n((TOP + BOTTOM) / 2)
+    out.append(f'<text x="{mid_x}" y="{BOTTOM + 38}" text-anchor="middle">error rate (share of bad events, '
+               f'log scale)</text>')
+    out.append(f'<text x="18" y="{mid_y}" text-anchor="middle" transform="rotate(-90 18 {mid_y})">'
+               f'time to detect (log scale)</text>')
+    return out
+
+
+def _rate_ticks(x_lo: float) -> list[float]:
+    """Decades from the lowest threshold to 100%; with 1-2-5 steps when that spans fewer than two decades."""
+    low = math.floor(math.log10(x_lo))
+    decades = [float(f"1e{e}") for e in range(low, 1) if x_lo <= float(f"1e{e}")]
+    if len(decades) >= 3:
+        return decades
+    ticks = [float(f"{s}e{e}") for e in range(low, 1) for s in (1, 2, 5)]
+    return [t for t in ticks if x_lo <= t <= 1.0]
+
+
+def _duration_ticks(lo: float, hi: float) -> list[int]:
+    ticks = [t for t in DURATION_TICKS if lo <= t <= hi]
+    stride = max(1, math.ceil(len(ticks) / 9))
+    return ticks[::stride]
+
+
+def _budget_line(slo: ir.SLO, scale: _Scale) -> str:
+    """When the whole budget is gone at each error rate: the ceiling every tier must stay under."""
+    budget_s = slo.window_s * slo.error_budget
+    x1, x2 = scale.x_lo, 1.0
+    return (f'<line x1="{_n(scale.x(x1))}" y1="{_n(scale.y(budget_s / x1))}" x2="{_n(scale.x(x2))}" '
+            f'y2="{_n(scale.y(budget_s / x2))}" stroke="#888" stroke-width="1.5" stroke-dasharray="6 4"/>')
+
+
+def _tier_line(tier: ir.AlertTier, budget: float, scale: _Scale, index: int) -> str:
+    """From the tier's threshold (it fires after one long window) to a total outage."""
+    threshold = tier.burn_rate * budget
+    at = tier.burn_rate * budget * tier.long_window_s
+    color, dash = COLORS[index % len(COLORS)], DASHES[index % len(DASHES)]
+    x1, y1 = _n(scale.x(threshold)), _n(scale.y(at / threshold))
+    x2, y2 = _n(scale.x(1.0)), _n(scale.y(at))
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    return (f'<g><title>{escape(_tier_label(tier, budget))}</title>\n'
+            f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{color}" stroke-width="2.5"{dash_attr}/>\n'
+            f'<circle cx="{x1}" cy="{y1}" r="4" fill="{color}"/></g>')
+
+
+def _legend(tiers: tuple[ir.AlertTier, ...], budget: float) -> list[str]:
+    out = []
+    x = RIGHT + 20
+    for index, tier in enumerate(tiers):
+        y = TOP + 10 + index * 34
+        color, dash = COLORS[index % len(COLORS)], DASHES[index % len(DASHES)]
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        out.append(f'<line x1="{x}" y1="{y}" x2="{x + 24}" y2="{y}" stroke="{color}" stroke-width="2.5"{dash_attr}/>')
+        out.append(f'<text x="{x + 30}" y="{y + 4}">{escape(tier.name)}</text>')
+        out.append(f'<text x="{x + 30}" y="{y + 18}" fill="#555" font-size="11">'
+                   f'{escape(_tier_caption(tier, budget))}</text>')
+    y = TOP + 10 + len(tiers) * 34
+    out.append(f'<line x1="{x}" y1="{y}" x2="{x + 24}" y2="{y}" stroke="#888" stroke-width="1.5" '
+               f'stroke-dasharray="6 4"/>')
+    out.append(f'<text x="{x + 30}" y="{y + 4}">whole budget spent</text>')
+    return out
+
+
+def _tier_caption(tier: ir.AlertTier, budget: float) -> str:
+    return f"{tier.severity[:18]}, above {fmt_number(tier.burn_rate * budget * 100)}% errors"
+
+
+def _tier_label(tier: ir.AlertTier, budget: float) -> str:
+    return (f"{tier.name} ({tier.severity}): fires above {fmt_number(tier.burn_rate * budget * 100)}% errors, "
+            f"after {human_duration(tier.long_window_s)} at that rate")
+
+
+def _n(value: float) -> str:
+    """Coordinates to one decimal, written the same way on every platform."""
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def escape(text: str) -> str:
+    """XML text: markup escaped, and characters XML 1.0 forbids (or that break a line) made visible."""
+    return _xml_escape(_NOT_XML.sub("\ufffd", re.sub(r"[\r\n\t]", " ", text)))
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

@@ -1,0 +1,93 @@
+"""Markdown that source text cannot break: escaping, code fences, links and anchors for the runbook pages.
+
+Every `{{ value }}` in a runbook template passes through `md` (the environment's `finalize`), so text from
+the .relc source is escaped unless it is an `Md`: Markdown that relc built itself from escaped parts.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+# Every ASCII punctuation character that means something to CommonMark, GFM (tables, strikethrough),
+# math renderers (`$`), HTML (`<`, `&`) or a templating site generator (`{`).
+SPECIAL = frozenset("\\`*_{}[]<>()#+-.!|~&$=")
+# Text that means nothing to Markdown wherever it lands (starts with a letter or digit, no list marker,
+# `.` only between digits, `_` only inside words) is written as is, so names and figures stay readable.
+_HARMLESS = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 %/,-]|(?<=[0-9])\.(?=[0-9])|(?<=[A-Za-z0-9])_(?=[A-Za-z0-9]))*")
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\t\v\f\x85\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]")
+_ANCHOR = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_RELATIVE = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]*/|\.\./)*[A-Za-z0-9_][A-Za-z0-9_.-]*(?:#[A-Za-z0-9_-]+)?|#[A-Za-z0-9_-]+")
+_SCHEMES = ("https://", "http://", "mailto:")
+_URL_SAFE = "!#$%&'()*+,-./:;=?@[]^_{}~"  # everything else (`<`, `>`, `\`, `|`, quotes, spaces) is %-encoded
+_LANG = re.compile(r"[A-Za-z0-9_+-]*")
+
+
+class Md(str):
+    """Markdown that relc assembled from escaped parts; `md` passes it through unchanged."""
+
+    __slots__ = ()
+
+
+def md(value: object) -> Md:
+    """Escape a value for Markdown text or a table cell, unless it is already relc-built Markdown."""
+    if isinstance(value, Md):
+        return value
+    text = "" if value is None else str(value)
+    text = _CONTROL.sub("\ufffd", _LINE_BREAKS.sub(" ", text)).strip()
+    if _HARMLESS.fullmatch(text) or not text:
+        return Md(text)
+    return Md("".join("\\" + ch if ch in SPECIAL else ch for ch in text))
+
+
+def code(value: object) -> Md:
+    """An inline code span that no backtick run or line break in the text can close early (not for tables)."""
+    text = _CONTROL.sub("\ufffd", _LINE_BREAKS.sub(" ", "" if value is None else str(value)))
+    if not text:
+        return Md("")
+    ticks = "`" * (_longest_run(text, "`") + 1)
+    pad = " " if text[0] in "` " or text[-1] in "` " else ""
+    return Md(f"{ticks}{pad}{text}{pad}{ticks}")
+
+
+def fence(value: object, lang: str = "", indent: int = 0) -> Md:
+    """A fenced code block, its fence longer than any backtick run inside; `indent` nests it in a list item."""
+    text = "" if value is None else str(value)
+    text = re.sub(r"\r\n?", "\n", text).rstrip("\n")
+    text = _CONTROL.sub("\ufffd", text)  # tabs and line feeds stay; invisible controls become visible
+    ticks = "`" * max(3, _longest_run(text, "`") + 1)
+    lang = lang if _LANG.fullmatch(lang) else ""
+    pad = " " * max(0, min(int(indent), 16))
+    lines = [ticks + lang, *text.split("\n"), ticks] if text else [ticks + lang, ticks]
+    return Md("\n".join(pad + line if line else line for line in lines))
+
+
+def link(title: object, url: object) -> Md:
+    """`[title](<url>)` for web, mail and relative links; any other scheme is shown, never linked."""
+    label = md(title) or md(url)
+    target = "" if url is None else str(url)
+    if _RELATIVE.fullmatch(target):
+        return Md(f"[{label}]({target})")
+    if target.startswith(_SCHEMES):
+        return Md(f"[{label}](<{quote(target, safe=_URL_SAFE)}>)")
+    return Md(f"{label} ({code(target)})" if target else label)
+
+
+def image(alt: object, path: object) -> Md:
+    """An image next to the page; only relative file names qualify."""
+    target = "" if path is None else str(path)
+    if not _RELATIVE.fullmatch(target) or "#" in target:
+        return md(alt)
+    return Md(f"![{md(alt)}]({target})")
+
+
+def anchor(name: object) -> Md:
+    """An explicit HTML anchor, so links keep working whatever heading slugs a renderer makes."""
+    text = "" if name is None else str(name)
+    if not _ANCHOR.fullmatch(text):
+        text = "x-" + re.sub(r"[^A-Za-z0-9_-]", "-", text)
+    return Md(f'<a id="{text}"></a>')
+
+
+def _longest_run(text: str, char: str) -> int:
+    return max((len(run) for run in re.findall(re.escape(char) + "+", text)), default=0)

@@ -1,0 +1,290 @@
+"""What a runbook template sees: plain, immutable views of one SLO with every figure already worked out.
+
+Templates get no IR objects, only these frozen records, so the numbers are computed once, in Python,
+and a template (ours or a team's) cannot reach anything but text, numbers and relc-built Markdown.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from relc.compiler import ir
+from relc.compiler.naming import dashboard_uid
+from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_percent
+from relc.targets import Options
+from relc.targets.promql_sli import bad_and_total, raw_error_ratio, slo_selector
+from relc.targets.prometheus_rules import BASE_WINDOW_S, burn_alert, dashboard_url, no_data_alert, runbook_url
+from relc.targets.runbook_markdown import Md, code, md
+
+INDEX_CHOICES = ("README.md", "index.md")
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    anchor: str
+    severity: str
+    burn_rate: str             # "14.4x"
+    threshold: str             # error rate above which it fires, "1.44%"
+    long_window: str
+    short_window: str
+    budget_consumed: str       # share of the budget spent when it fires
+    detection: str             # time to fire at a total outage
+    exhaustion: str            # time until the budget is gone at the tier's threshold
+    outlasts_window: bool      # burn rate <= 1: an early warning, the budget lasts the window
+    query: str                 # the alert's PromQL condition
+
+
+@dataclass(frozen=True)
+class Threshold:
+    remaining: str
+    exhausted: bool
+    severity: str
+    alert_tier: str
+    actions: tuple[str, ...]
+    notify: str
+
+
+@dataclass(frozen=True)
+class BudgetPolicy:
+    name: str
+    description: str
+    alert_name: str
+    thresholds: tuple[Threshold, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    text: str
+    command: str
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Runbook:
+    name: str
+    summary: str
+    url: str
+    steps: tuple[Step, ...]
+    links: tuple[Link, ...]
+    escalation: str
+
+
+@dataclass(frozen=True)
+class NoData:
+    alert_name: str
+    after: str
+    severity: str
+
+
+@dataclass(frozen=True)
+class Query:
+    title: str
+    promql: str
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    error_rate: str
+    lasts: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """Everything slo.md.j2 renders for one SLO."""
+
+    service: str
+    owner: str
+    service_description: str
+    slo: str
+    description: str
+    objective: str
+    window: str
+    sli_kind: str
+    sli: Md                    # one sentence naming the source metrics, relc-built Markdown
+    budget: str                # "0.1%"
+    one_in: str                # "1 in 1,000"
+    outage: str                # full-outage time the budget allows, "43m 12s"
+    budget_rows: tuple[BudgetRow, ...]
+    alert_name: str
+    tiers: tuple[Tier, ...]
+    min_events: int
+    no_data: NoData | None
+    no_data_query: str
+    budget_policy: BudgetPolicy | None
+    runbook: Runbook | None
+    alerts_link_to: str        # where the alerts' runbook_url points when it is not this page
+    queries: tuple[Query, ...]
+    dashboard_uid: str
+    dashboard_url: str
+    chart: str                 # file name of the SVG next to the page, "" when there is none
+    index: str                 # relative link to the index page
+
+
+@dataclass(frozen=True)
+class SloEntry:
+    name: str
+    path: str
+    description: str
+    objective: str
+    window: str
+    outage: str
+    tiers: tuple[Tier, ...]
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    name: str
+    owner: str
+    description: str
+    slos: tuple[SloEntry, ...]
+
+
+def page(slo: ir.SLO, service: ir.Service, options: Options, index: str, chart: bool) -> Page:
+    """The view of one SLO's runbook page."""
+    policy = slo.alert_policy
+    tiers = tuple(tier_view(slo, t) for t in policy.tiers) if policy else ()
+    return Page(
+        service=service.name, owner=service.owner, service_description=service.description, slo=slo.name,
+        description=slo.description, objective=fmt_percent(slo.objective), window=human_duration(slo.window_s),
+        sli_kind=slo.sli.kind, sli=sli_sentence(slo.sli), budget=fmt_percent(slo.error_budget),
+        one_in=one_in(slo.error_budget), outage=human_duration(slo.window_s * slo.error_budget),
+        budget_rows=budget_rows(slo), alert_name=slo.alert_name, tiers=tiers,
+        min_events=policy.min_events if policy else 0, no_data=no_data_view(slo),
+        no_data_query=no_data_alert(slo, policy or ir.AlertPolicy(name="none", tiers=()), Options())["expr"],
+        budget_policy=budget_policy_view(slo), runbook=runbook_view(slo.runbook),
+        alerts_link_to=alerts_link_to(slo), queries=queries(slo), dashboard_uid=dashboard_uid(slo.service),
+        dashboard_url=dashboard_url(slo, options) if options.dashboard_base_url else "",
+        chart=f"{slo.name}.svg" if chart and tiers else "", index=f"../{index}")
+
+
+def tier_view(slo: ir.SLO, tier: ir.AlertTier) -> Tier:
+    """A tier in the terms responders need: when it fires, how fast at worst, how long the budget lasts."""
+    budget = slo.error_budget
+    return Tier(
+        name=tier.name, anchor=f"tier-{tier.name}", severity=tier.severity,
+        burn_rate=f"{fmt_number(tier.burn_rate)}x", threshold=fmt_percent(tier.burn_rate * budget),
+        long_window=human_duration(tier.long_window_s), short_window=human_duration(tier.short_window_s),
+        budget_consumed=human_percent(tier.budget_consumed),
+        detection=human_duration(tier.burn_rate * tier.long_window_s * budget),
+        exhaustion=human_duration(slo.window_s / tier.burn_rate), outlasts_window=tier.burn_rate <= 1,
+        query=burn_alert(slo, tier, slo.alert_policy, Options())["expr"])  # type: ignore[arg-type]
+
+
+def one_in(budget: float) -> str:
+    """The budget as odds: 0.001 -> `1 in 1,000`; inexact ones are approximate."""
+    ratio = 1 / budget
+    if abs(ratio - round(ratio)) < 1e-6:
+        return f"1 in {round(ratio):,}"
+    return f"about 1 in {ratio:,.0f}" if ratio >= 10 else f"about 1 in {fmt_number(round(ratio, 2))}"
+
+
+def budget_rows(slo: ir.SLO) -> tuple[BudgetRow, ...]:
+    """How long the budget lasts at error rates from a total outage down to the budget rate itself."""
+    budget = slo.error_budget
+    rates, rate = [], 1.0
+    while rate > budget * 1.0000001 and len(rates) < 6:
+        rates.append(rate)
+        rate = float(f"{rate / 10:.15g}")
+    rates.append(budget)
+    return tuple(BudgetRow(fmt_percent(r), human_duration(slo.window_s * budget / r)) for r in rates)
+
+
+def sli_sentence(sli: ir.SLI) -> Md:
+    """Where the SLI's events come from, with metric selectors in code spans."""
+    if isinstance(sli, ir.LatencySLI):
+        threshold = (f"{fmt_number(sli.threshold_seconds * 1000)}ms" if sli.threshold_seconds < 1
+                     else f"{fmt_number(sli.threshold_seconds)}s")
+        return Md(f"Requests slower than {md(threshold)} are bad, read from the histogram "
+                  f"{code(_selector(sli.histogram))}.")
+    if isinstance(sli, ir.RawSLI):
+        return Md("The share of bad events is a PromQL error ratio written in the source "
+                  "(see [Diagnosis](#diagnosis)).")
+    kind, query = ("Bad", sli.bad) if sli.bad is not None else ("Good", sli.good)
+    return Md(f"{kind} events: {code(_selector(query))}; all events: {code(_selector(sli.total))}.")
+
+
+def _selector(query: ir.Selector | ir.RawQuery | None) -> str:
+    from relc.compiler.promql import render_selector
+
+    if query is None:
+        return ""
+    return query.promql.strip() if isinstance(query, ir.RawQuery) else render_selector(query)
+
+
+def no_data_view(slo: ir.SLO) -> NoData | None:
+    policy = slo.alert_policy
+    if policy is None or not policy.no_data_after_s:
+        return None
+    return NoData(f"{slo.alert_name}NoData", human_duration(policy.no_data_after_s), policy.no_data_severity)
+
+
+def budget_policy_view(slo: ir.SLO) -> BudgetPolicy | None:
+    policy = slo.budget_policy
+    if policy is None:
+        return None
+    rows = tuple(Threshold(
+        remaining=human_percent(t.remaining) if t.remaining else "0%", exhausted=not t.remaining,
+        severity=t.severity, actions=t.actions, notify=t.notify,
+        alert_tier=("budget-" + (human_percent(t.remaining) if t.remaining else "exhausted")).replace("%", "pct"))
+        for t in policy.thresholds)
+    return BudgetPolicy(policy.name, policy.description, f"{slo.alert_name}ErrorBudget", rows)
+
+
+def runbook_view(runbook: ir.Runbook | None) -> Runbook | None:
+    if runbook is None:
+        return None
+    return Runbook(runbook.name, runbook.summary, runbook.url,
+                   tuple(Step(s.text, s.command) for s in runbook.steps),
+                   tuple(Link(li.title, li.url) for li in runbook.links), runbook.escalation)
+
+
+def alerts_link_to(slo: ir.SLO) -> str:
+    """The alerts' runbook_url when it is not this page: the runbook's own url or a policy annotation."""
+    own = runbook_url(slo, "x", Options())
+    if own != f"{slo.service}/{slo.name}.md#x":
+        return own
+    if slo.alert_policy is not None:
+        return slo.alert_policy.annotations.get("runbook_url", "")
+    return ""
+
+
+def queries(slo: ir.SLO) -> tuple[Query, ...]:
+    """PromQL to paste into Prometheus or Grafana Explore, from relc's recorded series to the raw metrics."""
+    sel = slo_selector(slo)
+    found = [
+        Query("Error ratio over every window relc records (5m up to the SLO window)",
+              '{__name__=~"relc_slo:error_ratio:rate.+",' + sel[1:]),
+        Query("Burn rate over the last 5 minutes (1 = exactly sustainable)", f"relc_slo:burn_rate:rate5m{sel}"),
+        Query("Error budget remaining over the SLO window (1 = untouched, 0 = spent)",
+              f"relc_slo:error_budget_remaining:ratio{sel}"),
+    ]
+    if isinstance(slo.sli, ir.RawSLI):
+        found.append(Query("The SLI straight from the source metrics, over 5 minutes (bypasses recording rules)",
+                           raw_error_ratio(slo.sli, BASE_WINDOW_S)))
+    else:
+        bad, total = bad_and_total(slo.sli, BASE_WINDOW_S)
+        found.append(Query("Error ratio straight from the source metrics, over 5 minutes (bypasses recording "
+                           "rules)", f"(\n  {bad}\n)\n/\n{total}"))
+        found.append(Query("Events per second, from the source metrics", total))
+    return tuple(found)
+
+
+def index_entries(project: ir.Project) -> tuple[ServiceEntry, ...]:
+    """Services with at least one SLO, in source order, for the index page."""
+    entries = []
+    for service in project.services:
+        if not service.slos:
+            continue
+        slos = tuple(SloEntry(
+            slo.name, f"{service.name}/{slo.name}.md", slo.description, fmt_percent(slo.objective),
+            human_duration(slo.window_s), human_duration(slo.window_s * slo.error_budget),
+            tuple(tier_view(slo, t) for t in slo.alert_policy.tiers) if slo.alert_policy else ())
+            for slo in service.slos)
+        entries.append(ServiceEntry(service.name, service.owner, service.description, slos))
+    return tuple(entries)
+
