@@ -25,9 +25,13 @@ def test_good_corpus_matches_golden(case: Path, tmp_path: Path, update_golden: b
     compare_tree(ROOT / "tests" / "golden" / case.stem, tmp_path, update_golden)
 
 
+SHOP_GEN_OPTIONS = ("-O", "prometheus.tests=true", "-O", "prometheus.alertmanager=true")
+
+
 def test_shop_example_matches_committed_gen(tmp_path: Path, update_golden: bool):
-    """examples/_gen is what `relc build examples/shop -o examples/_gen` writes, byte for byte."""
-    build(ROOT / "examples" / "shop", tmp_path)
+    """examples/_gen is what `relc build examples/shop -o examples/_gen -O prometheus.tests=true
+    -O prometheus.alertmanager=true` writes, byte for byte (see examples/README.md)."""
+    build(ROOT / "examples" / "shop", tmp_path, *SHOP_GEN_OPTIONS)
     compare_tree(ROOT / "examples" / "_gen", tmp_path, update_golden)
 
 
