@@ -7,6 +7,7 @@ from typing import Callable, Protocol
 
 BUILTIN: dict[str, str] = {
     "prometheus": "relc.targets.prometheus:TARGET",
+    "grafana": "relc.targets.grafana:TARGET",
 }
 ENTRY_POINT_GROUP = "relc.targets"
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from relc.compiler import ir
 from relc.compiler.promql import quote
-from relc.compiler.units import prom_duration
 from relc.targets.prometheus_rules import BASE_WINDOW_S, burn_name, ratio_name
 
 REMAINING = "relc_slo:error_budget_remaining:ratio"
@@ -39,8 +38,9 @@ def sli_over_window(slo: ir.SLO, filtered: bool = True) -> str:
 
 
 def sli_worst_5m(slo: ir.SLO) -> str:
-    """The worst 5m SLI inside each plotted step, so dips shorter than the step still show over a long range."""
-    return f"1 - max_over_time({ratio_name(BASE_WINDOW_S)}{selector(slo)}[$__interval])"
+    """The worst 5m SLI inside each plotted step, so dips shorter than the step still show over a long range
+    ($__rate_interval, unlike $__interval, never shrinks below four scrape intervals, so it always holds a sample)."""
+    return f"1 - max_over_time({ratio_name(BASE_WINDOW_S)}{selector(slo)}[$__rate_interval])"
 
 
 def objective(slo: ir.SLO) -> str:
@@ -48,9 +48,10 @@ def objective(slo: ir.SLO) -> str:
 
 
 def tier_burn(slo: ir.SLO, window_s: int) -> str:
-    """Burn rate over one alert window exactly as the alert computes it: error ratio / error budget."""
+    """Burn rate over one alert window as the alert computes it: error ratio / error budget. Both series carry
+    the same labels, so plain `/` pairs them (also per replica when external labels tell replicas apart)."""
     sel = selector(slo)
-    return f"{ratio_name(window_s)}{sel} / on (service, slo) {ERROR_BUDGET}{sel}"
+    return f"{ratio_name(window_s)}{sel} / {ERROR_BUDGET}{sel}"
 
 
 def alert_names(slo: ir.SLO) -> list[str]:
@@ -83,7 +84,3 @@ def firing_alerts(slo: ir.SLO) -> str:
 def firing_count(slo: ir.SLO) -> str:
     """How many of the SLO's alerts fire now; 0 rather than no data when none do."""
     return f"count({_alerts_selector(slo, False)}) or vector(0)"
-
-
-def window_label(window_s: int) -> str:
-    return prom_duration(window_s)

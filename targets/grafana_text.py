@@ -62,7 +62,12 @@ def runbook_html(slo: ir.SLO, options: Options) -> str:
     parts.append(slo_facts(slo))
     book = slo.runbook
     title = f"Runbook: {book.name}" if book is not None else "Runbook"
-    parts.append(f"<p>{_anchor(runbook_url(slo, options), title)}</p>")
+    url = runbook_url(slo, options)
+    if link_url(url) is None:  # no runbook URL and no --runbook-base-url: name the path, link nothing
+        parts.append(f"<p>{html_text(title)}: <code>{html_text(url)}</code> (build with --runbook-base-url "
+                     "to link it)</p>")
+    else:
+        parts.append(f"<p>{_anchor(url, title)}</p>")
     if book is not None:
         parts += _runbook_body(book)
     if slo.budget_policy is not None:

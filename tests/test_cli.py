@@ -96,9 +96,11 @@ def test_runbook_base_url_option(tmp_path: Path):
     assert "runbook_url: https://runbooks.example/shop/checkout/availability.md#tier-page-fast" in text
 
 
-def test_targets_lists_prometheus():
+def test_targets_lists_the_builtins():
     result = invoke("targets")
-    assert result.exit_code == 0 and result.output.startswith("prometheus")
+    assert result.exit_code == 0
+    names = [line.split()[0] for line in result.output.splitlines() if not line.startswith(" ")]
+    assert {"prometheus", "grafana"} <= set(names) and names == sorted(names)
 
 
 def test_console_script_and_module_entry_points(tmp_path: Path):

@@ -1,0 +1,439 @@
+"""Grafana target: schema-valid dashboards whose queries parse and read only series the Prometheus rules record."""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import promql_parser
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import relc.targets
+from relc.compiler.cli import main
+from relc.compiler.naming import dashboard_uid
+from relc.compiler.pipeline import compile_paths
+from relc.targets import Options
+from relc.targets import grafana, grafana_queries, grafana_text
+from relc.targets.prometheus import TARGET as PROMETHEUS
+
+from conftest import ROOT, compare_tree
+
+SCHEMAS = ROOT / "schemas" / "grafana"
+GOOD = sorted(p for p in (ROOT / "tests" / "good").iterdir() if p.suffix == ".relc" or p.is_dir())
+CASES = {"shop": ROOT / "examples" / "shop", **{p.stem: p for p in GOOD}}
+GRAFANA_VARIABLES = {"slo": ".*", "datasource": "prometheus", "__interval": "1m", "__rate_interval": "1m",
+                     "__range": "1d"}
+VARIABLE = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\$(\w+)")
+UID = re.compile(r"[A-Za-z0-9_-]{1,40}\Z")
+
+
+@pytest.fixture(autouse=True)
+def _registered(monkeypatch):
+    monkeypatch.setitem(relc.targets.BUILTIN, "grafana", "relc.targets.grafana:TARGET")
+
+
+def project(path: Path | str):
+    compilation = compile_paths([str(path)])
+    assert compilation.project is not None, compilation.diagnostics
+    return compilation.project
+
+
+def generate(path: Path | str, options: Options | None = None) -> dict[str, str]:
+    artifacts, diags = grafana.TARGET.generate(project(path), options or Options())
+    assert diags == []
+    return {a.path: a.content for a in artifacts}
+
+
+def dashboards(path: Path | str, options: Options | None = None) -> dict[str, dict]:
+    return {name: json.loads(text) for name, text in generate(path, options).items() if name.endswith(".json")}
+
+
+def board(path: Path | str, service: str, options: Options | None = None) -> dict:
+    """The dashboard of one service (or grafana.OVERVIEW_UID)."""
+    uid = service if service == grafana.OVERVIEW_UID else dashboard_uid(service)
+    return dashboards(path, options)[f"{grafana.JSON_DIR}/{uid}.json"]
+
+
+def all_panels(dashboard: dict) -> list[dict]:
+    return [p for p in dashboard["panels"] if p["type"] != "row"]
+
+
+def exprs_of(panel: dict) -> str:
+    return "\n".join(t["expr"] for t in panel.get("targets", []))
+
+
+def queries(dashboard: dict) -> list[str]:
+    return [t["expr"] for p in all_panels(dashboard) for t in p.get("targets", [])]
+
+
+def schema(name: str) -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(json.loads((SCHEMAS / name).read_text()))
+
+
+def schema_errors(dashboard: dict) -> list[str]:
+    """The dashboard model, and each panel's options and custom field config against its plugin's schema."""
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in schema("dashboard.schema.json").iter_errors(dashboard)]
+    for panel in all_panels(dashboard):
+        errors += [f"{panel['title']} options: {e.message}"
+                   for e in schema(f"panels/{panel['type']}.options.schema.json").iter_errors(panel["options"])]
+        custom = f"panels/{panel['type']}.fieldconfig.schema.json"
+        if (SCHEMAS / custom).exists():
+            errors += [f"{panel['title']} custom: {e.message}"
+                       for e in schema(custom).iter_errors(panel["fieldConfig"]["defaults"].get("custom", {}))]
+    return errors
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_dashboards_validate_against_grafana_schema(case: str):
+    found = dashboards(CASES[case])
+    assert found
+    for name, dashboard in found.items():
+        assert schema_errors(dashboard) == [], name
+        assert dashboard["schemaVersion"] == grafana.SCHEMA_VERSION
+
+
+def test_schema_check_catches_broken_dashboards():
+    dashboard = board(CASES["shop"], "checkout")
+    for breakage in (lambda d: d.update(panelz=[]),
+                     lambda d: d["panels"][1]["gridPos"].update(w="wide"),
+                     lambda d: d["panels"][1]["options"].update(colorMode="rainbow"),
+                     lambda d: d["panels"][3]["fieldConfig"]["defaults"]["custom"].update(drawStyle="wiggle"),
+                     lambda d: d["templating"]["list"][0].update(type="dropdown")):
+        broken = copy.deepcopy(dashboard)
+        breakage(broken)
+        assert schema_errors(broken), "the schemas accepted a broken dashboard"
+
+
+def test_schema_files_record_their_source_and_match_the_emitted_version():
+    source = json.loads((SCHEMAS / "source.json").read_text())
+    assert source["package"] == "@grafana/schema" and source["schemaVersion"] == grafana.SCHEMA_VERSION
+    emitted = {p["type"] for d in dashboards(CASES["shop"]).values() for p in all_panels(d)}
+    assert emitted == {"stat", "timeseries", "state-timeline", "text"}
+    for kind in emitted:
+        assert (SCHEMAS / "panels" / f"{kind}.options.schema.json").exists(), kind
+    assert (ROOT / "scripts" / "regen-grafana-schema.sh").read_text().count(source["version"]) == 1
+
+
+def substitute(expr: str) -> str:
+    """Grafana's variables as Grafana would expand them, so the PromQL parser sees what Prometheus receives."""
+    def value(match: re.Match) -> str:
+        name = match.group(1) or match.group(2)
+        assert name in GRAFANA_VARIABLES, f"unexpected Grafana variable ${name} in {expr}"
+        return GRAFANA_VARIABLES[name]
+    return VARIABLE.sub(value, expr)
+
+
+def vector_selectors(expr: str) -> list:
+    """Every vector selector of the query, ranges included; raises if it does not parse."""
+    found: list = []
+    promql_parser.walk(promql_parser.parse(substitute(expr)),
+                       lambda n: found.append(n) if isinstance(n, promql_parser.VectorSelector) else None)
+    return found
+
+
+def selectors(expr: str) -> list[tuple[str, dict[str, str]]]:
+    """(metric name, equality matchers) of every vector selector in the query."""
+    return [(s.name, {m.name: m.value for m in s.matchers.matchers if m.op == promql_parser.MatchOp.Equal})
+            for s in vector_selectors(expr)]
+
+
+def alert_regexes(expr: str) -> list[str]:
+    return [m.value for s in vector_selectors(expr) if s.name == "ALERTS" for m in s.matchers.matchers
+            if m.name == "alertname"]
+
+
+def prometheus_output(path: Path) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]:
+    """(record, service, slo) and (alert, service, slo) of every rule the Prometheus target emits."""
+    artifacts, _ = PROMETHEUS.generate(project(path), Options())
+    records, alerts = set(), set()
+    for artifact in artifacts:
+        for group in yaml.safe_load(artifact.content)["groups"]:
+            for rule in group["rules"]:
+                labels = rule["labels"]
+                target = records if "record" in rule else alerts
+                target.add((rule.get("record") or rule["alert"], labels["service"], labels["slo"]))
+    return records, alerts
+
+
+def inconsistencies(exprs: list[str], records: set, alerts: set) -> list[str]:
+    """Series a query names that no rule records for that service and SLO, and alert names no rule defines."""
+    problems = []
+    for expr in exprs:
+        for name, matchers in selectors(expr):
+            key = (name, matchers.get("service"), matchers.get("slo"))
+            if name == "ALERTS":
+                continue
+            if key not in records:
+                problems.append(f"{key} in {expr}")
+        for regex in alert_regexes(expr):
+            for alert in regex.split("|"):
+                if not any(a[0] == alert for a in alerts):
+                    problems.append(f"alert {alert} in {expr}")
+    return problems
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_query_parses_and_reads_only_recorded_series(case: str):
+    records, alerts = prometheus_output(CASES[case])
+    exprs = [expr for d in dashboards(CASES[case]).values() for expr in queries(d)]
+    assert exprs
+    assert inconsistencies(exprs, records, alerts) == []
+    for expr in exprs:  # every selector is pinned to one SLO's series (or to ALERTS of that SLO)
+        for name, matchers in selectors(expr):
+            assert "service" in matchers and "slo" in matchers, expr
+
+
+def test_consistency_check_catches_series_the_rules_do_not_record():
+    records, alerts = prometheus_output(CASES["shop"])
+    bad = ['relc_slo:error_ratio:rate2d{service="checkout",slo="availability"}',  # no tier reads 2d
+           'relc_slo:error_ratio:rate30d{service="checkout",slo="latency"}',     # latency's window is 28d
+           'relc_slo:bad_events:rate5m{service="orders-worker",slo="freshness"}',  # raw SLIs record no events
+           'count(ALERTS{alertname=~"CheckoutAvailabilityBudgetBurn|Nope",service="checkout",slo="availability"})']
+    assert len(inconsistencies(bad, records, alerts)) == 4
+    with pytest.raises(Exception):
+        selectors('relc_slo:objective:ratio{service="a"')
+
+
+def test_alert_panels_name_exactly_the_slos_alerts():
+    _, alerts = prometheus_output(CASES["shop"])
+    checkout = board(CASES["shop"], "checkout")
+    panels = [p for p in all_panels(checkout) if p["type"] == "state-timeline"]
+    expected = {slo: {a for a, service, s in alerts if service == "checkout" and s == slo}
+                for slo in ("availability", "latency")}
+    found = {}
+    for panel in panels:
+        (_, matchers), = selectors(panel["targets"][0]["expr"])
+        found[matchers["slo"]] = set(alert_regexes(panel["targets"][0]["expr"])[0].split("|"))
+    assert found == expected
+
+
+def test_source_names_are_quoted_in_promql():
+    slo = project(CASES["shop"]).services[0].slos[0].model_copy(update={"name": 'a"b\\c}', "service": "x\ny"})
+    (name, matchers), = selectors(grafana_queries.budget_remaining(slo, filtered=False))
+    assert name == "relc_slo:error_budget_remaining:ratio" and matchers == {"service": "x\ny", "slo": 'a"b\\c}'}
+
+
+def test_uids_and_panel_ids_are_stable_and_valid(tmp_path: Path):
+    first = dashboards(CASES["shop"])
+    for dashboard in first.values():
+        assert UID.match(dashboard["uid"])
+        ids = [p["id"] for p in dashboard["panels"]]
+        assert len(ids) == len(set(ids)) and all(isinstance(i, int) and 0 < i < 2**31 for i in ids)
+    services = ("checkout", "orders-worker", "catalog")
+    assert {d["uid"] for d in first.values()} == {dashboard_uid(s) for s in services} | {grafana.OVERVIEW_UID}
+    # A new SLO before the others moves every panel down but changes no existing id.
+    src = tmp_path / "shop"
+    src.mkdir()
+    for file in CASES["shop"].iterdir():
+        text = file.read_text()
+        if file.name == "checkout.relc":
+            text = text.replace("  slo availability {", "  slo added {\n    objective = 99%\n    sli events {\n"
+                                "      bad = x_total{a=\"b\"}\n      total = x_total\n    }\n  }\n\n"
+                                "  slo availability {", 1)
+        (src / file.name).write_text(text)
+    before = {(p["title"], p["id"]) for p in board(CASES["shop"], "checkout")["panels"]}
+    assert before < {(p["title"], p["id"]) for p in board(src, "checkout")["panels"]}
+
+
+def test_long_service_names_get_short_uids(tmp_path: Path):
+    name = "a" + "-very-long-service-name" * 3
+    (tmp_path / "long.relc").write_text(f"service {name} {{\n  slo ok {{ objective = 99%  sli events {{ "
+                                        "bad = e_total  total = r_total } }\n}\n")
+    (uid,) = {d["uid"] for d in dashboards(tmp_path / "long.relc").values()} - {grafana.OVERVIEW_UID}
+    assert uid == dashboard_uid(name) and len(uid) <= 40 and UID.match(uid)
+
+
+def test_prometheus_dashboard_url_lands_on_the_slo():
+    """Alerts link to <base>/d/<uid>?var-slo=<slo>: that dashboard exists, knows the SLO, and filters by it."""
+    artifacts, _ = PROMETHEUS.generate(project(CASES["shop"]), Options(dashboard_base_url="https://g.example"))
+    urls = {rule["annotations"]["dashboard_url"] for a in artifacts for g in yaml.safe_load(a.content)["groups"]
+            for rule in g["rules"] if "alert" in rule}
+    by_uid = {d["uid"]: d for d in dashboards(CASES["shop"]).values()}
+    assert len(urls) == 5
+    for url in urls:
+        match = re.fullmatch(r"https://g\.example/d/([A-Za-z0-9_-]+)\?var-slo=([A-Za-z0-9_-]+)", url)
+        assert match, url
+        dashboard = by_uid[match[1]]
+        variable = next(v for v in dashboard["templating"]["list"] if v["name"] == "slo")
+        assert match[2] in [o["value"] for o in variable["options"]]
+        rows = [p for p in all_panels(dashboard) if f'slo="{match[2]}"' in exprs_of(p)]
+        assert len(rows) >= 6 and all(t["expr"].count('slo=~"${slo}"') == t["expr"].count("service=")
+                                      for p in rows for t in p["targets"])
+
+
+def test_overview_links_every_slo_to_its_service_dashboard():
+    overview = board(CASES["shop"], grafana.OVERVIEW_UID)
+    links = {link["url"].split("&")[0] for p in all_panels(overview) for link in p["links"]}
+    assert links == {"/d/relc-checkout?var-slo=availability", "/d/relc-checkout?var-slo=latency",
+                     "/d/relc-orders-worker?var-slo=processing", "/d/relc-orders-worker?var-slo=freshness",
+                     "/d/relc-catalog?var-slo=availability"}
+    rows = [p["title"] for p in overview["panels"] if p["type"] == "row"]
+    assert rows == ["checkout", "orders-worker", "catalog"]
+    assert not any("${slo}" in expr for expr in queries(overview))  # the overview has no SLO filter
+
+
+def panel(dashboard: dict, title: str, slo: str) -> dict:
+    return next(p for p in all_panels(dashboard) if p["title"] == title and f'slo="{slo}"' in exprs_of(p))
+
+
+def test_budget_colours_follow_the_budget_policy():
+    checkout = board(CASES["shop"], "checkout")
+    steps = panel(checkout, "Error budget remaining", "availability")["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert steps == [{"color": "red", "value": None}, {"color": "orange", "value": 0.0},
+                     {"color": "yellow", "value": 0.25}, {"color": "green", "value": 0.5}]
+    burndown = panel(checkout, "Error budget burn-down (30d)", "availability")
+    assert burndown["fieldConfig"]["defaults"]["thresholds"]["steps"] == steps and burndown["timeFrom"] == "30d"
+
+
+def test_budget_colours_use_the_policys_own_levels(tmp_path: Path):
+    (tmp_path / "p.relc").write_text(
+        'budget_policy two {\n  threshold { remaining = 40%  actions = ["a"] }\n'
+        '  threshold { remaining = 10%  actions = ["b"] }\n}\n'
+        "service s {\n  slo x { objective = 99%  budget_policy = two  sli events { bad = e_total  total = r_total } }\n"
+        "  slo y { objective = 99%  sli events { bad = e_total  total = r_total } }\n}\n")
+    dashboard = board(tmp_path / "p.relc", "s")
+    def colours(slo: str) -> list:
+        stat = panel(dashboard, "Error budget remaining", slo)
+        return [(s["value"], s["color"]) for s in stat["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+    assert colours("x") == [(None, "red"), (0.1, "orange"), (0.4, "green")]
+    assert colours("y") == [(None, "red"), (0.0, "orange"), (0.25, "yellow"), (0.5, "green")]  # defaults
+
+
+def test_one_burn_rate_panel_per_tier_with_its_threshold():
+    checkout = board(CASES["shop"], "checkout")
+    tiers = {p["title"]: p for p in all_panels(checkout) if p["title"].startswith("Burn rate: ")
+             and 'slo="availability"' in exprs_of(p)}
+    assert sorted(tiers) == ["Burn rate: page-fast (1h/5m > 14.4x)", "Burn rate: page-slow (6h/30m > 6x)",
+                             "Burn rate: ticket-fast (1d/2h > 3x)", "Burn rate: ticket-slow (3d/6h > 1x)"]
+    fast = tiers["Burn rate: page-fast (1h/5m > 14.4x)"]
+    assert fast["fieldConfig"]["defaults"]["thresholds"]["steps"][-1] == {"color": "red", "value": 14.4}
+    assert fast["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"] == {"mode": "dashed"}
+    assert [selectors(t["expr"])[0][0] for t in fast["targets"]] == ["relc_slo:error_ratio:rate1h",
+                                                                     "relc_slo:error_ratio:rate5m"]
+
+
+def test_slo_without_alerts_gets_period_burn_and_no_alert_panel():
+    search = board(CASES["sli_kinds"], "search")
+    raw = [p for p in all_panels(search) if 'slo="raw-events"' in exprs_of(p)]
+    assert "Burn rate (no alert tiers)" in [p["title"] for p in raw]
+    assert not [p for p in raw if p["type"] == "state-timeline"]
+
+
+def test_runbook_links(tmp_path: Path):
+    checkout = board(CASES["shop"], "checkout", Options(runbook_base_url="https://rb.example/x"))
+    text = next(p for p in all_panels(checkout) if p["type"] == "text")  # availability's, the first SLO
+    assert 'href="https://rb.example/x/checkout/availability.md"' in text["options"]["content"]
+    assert text["links"][0]["url"] == "https://rb.example/x/checkout/availability.md"
+    (tmp_path / "r.relc").write_text('runbook own { url = "https://wiki.example/own?a=$b" }\nservice s {\n'
+                                     '  slo x { objective = 99%  runbook = own  sli events { bad = e_total  '
+                                     'total = r_total } }\n}\n')
+    own = next(p for p in all_panels(board(tmp_path / "r.relc", "s")) if p["type"] == "text")
+    assert own["links"][0]["url"] == "https://wiki.example/own?a=%24b"  # `$b` would be a Grafana variable
+    no_base = next(p for p in all_panels(board(CASES["shop"], "catalog")) if p["type"] == "text")
+    assert no_base["links"] == []
+    assert "<p>Runbook: <code>catalog/availability.md</code>" in no_base["options"]["content"]
+
+
+HOSTILE = r'''
+runbook evil {
+  summary = "<script>alert(1)</script> ${__user.login} $slo [[slo]] **bold**"
+  url = "https://x.example/$slo"
+  step "<img src=x onerror=alert(1)>" { command = "echo ${datasource} && rm -rf /" }
+  links = { "<b>t</b> $slo" = "https://y.example/[[slo]]" }
+}
+service s {
+  description = "</script>\"quote\" ${slo}"
+  slo x {
+    description = "<i>desc</i> $datasource ${__org.name}"
+    objective = 99%
+    runbook = evil
+    sli events { bad = e_total  total = r_total }
+  }
+}
+'''
+
+
+def test_source_text_cannot_inject_markup_or_grafana_variables(tmp_path: Path):
+    (tmp_path / "evil.relc").write_text(HOSTILE)
+    evil = board(tmp_path / "evil.relc", "s")
+    assert evil["description"] == '</script>"quote" ${slo}'  # JSON carries it exactly, json.dumps escapes it
+    content = next(p for p in all_panels(evil) if p["type"] == "text")["options"]["content"]
+    for fragment in ("<script", "<img", "<i>", "<b>t", "$", "[["):
+        assert fragment not in content, fragment
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &#36;{__user.login} &#36;slo &#91;&#91;slo&#93;&#93;" in content
+    for p in all_panels(evil):
+        assert "$" not in p.get("description", "") and "$" not in p["title"]
+        assert all("$" not in link["url"] and "[" not in link["url"] for link in p.get("links", []))
+
+
+def test_escaping_helpers():
+    assert grafana_text.html_text('<a href="x">$v [[w]]</a>') == \
+        "&lt;a href=&quot;x&quot;&gt;&#36;v &#91;&#91;w&#93;&#93;&lt;/a&gt;"
+    assert grafana_text.markdown_text("*a* [l](u) <b> $x & _y_") == \
+        r"\*a\* \[l\]\(u\) \<b\> &#36;x &amp; \_y\_"
+    assert grafana_text.link_url("javascript:alert(1)") is None
+    assert grafana_text.link_url('https://a.example/"><script>') is None
+    assert grafana_text.link_url("https://a.example/${x}") == "https://a.example/%24{x}"
+
+
+def test_provisioning_points_at_the_json_files():
+    files = generate(CASES["shop"])
+    provider = yaml.safe_load(files["provisioning/dashboards/relc.yaml"])["providers"][0]
+    assert provider["type"] == "file" and provider["folder"] == "SLOs"
+    assert provider["options"]["path"] == "/etc/grafana/provisioning/dashboards/relc"
+    assert sorted(n for n in files if n.endswith(".json")) == [
+        f"provisioning/dashboards/relc/{uid}.json" for uid in
+        sorted(["relc--overview", "relc-catalog", "relc-checkout", "relc-orders-worker"])]
+    custom = generate(CASES["shop"], Options(settings={"grafana.folder": "Reliability",
+                                                       "grafana.provisioning_path": "/var/lib/grafana/relc"}))
+    provider = yaml.safe_load(custom["provisioning/dashboards/relc.yaml"])["providers"][0]
+    assert provider["folder"] == "Reliability" and provider["options"]["path"] == "/var/lib/grafana/relc"
+
+
+def test_datasource_variable_and_option():
+    for found in dashboards(CASES["shop"], Options(settings={"grafana.datasource_uid": "prom-main"})).values():
+        variable = found["templating"]["list"][0]
+        assert variable["type"] == "datasource" and variable["query"] == "prometheus"
+        assert variable["current"]["value"] == "prom-main"
+        for p in all_panels(found):
+            for t in p.get("targets", []):
+                assert t["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("grafana.datasource_uid=my prometheus", "not a Grafana uid"),
+    ("grafana.provisioning_path=dashboards", "must be an absolute path"),
+    ("grafana.foldr=x", "did you mean `grafana.folder`?"),
+])
+def test_bad_options_are_diagnostics(setting: str, message: str, tmp_path: Path):
+    result = CliRunner().invoke(main, ["build", "examples/shop", "-o", str(tmp_path), "--target", "grafana",
+                                       "-O", setting])
+    assert result.exit_code == 1 and "RELC403" in result.output and message in result.output
+
+
+def test_output_is_deterministic_and_canonical_json():
+    first, second = generate(CASES["shop"]), generate(CASES["shop"])
+    assert first == second
+    for name, text in first.items():
+        assert text.endswith("\n")
+        if name.endswith(".json"):
+            assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_targets_verbose_lists_grafana_options():
+    output = CliRunner().invoke(main, ["targets", "-v"]).output
+    assert "grafana.datasource_uid" in output and "grafana.provisioning_path" in output
+
+
+@pytest.mark.parametrize("case", ["shop"])  # the default-option builds of every case are in tests/golden/<case>/
+def test_golden(case: str, tmp_path: Path, update_golden: bool):
+    args = ["build", str(CASES[case].relative_to(ROOT)), "-o", str(tmp_path), "--target", "grafana"]
+    if case == "shop":
+        args += ["--runbook-base-url", "https://runbooks.shop.example", "-O", "grafana.datasource_uid=prometheus"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    compare_tree(ROOT / "tests" / "golden" / "grafana" / case, tmp_path / "grafana", update_golden)
