@@ -8,6 +8,7 @@ from typing import Callable, Protocol
 BUILTIN: dict[str, str] = {
     "prometheus": "relc.targets.prometheus:TARGET",
     "grafana": "relc.targets.grafana:TARGET",
+    "runbook": "relc.targets.runbook:TARGET",
 }
 ENTRY_POINT_GROUP = "relc.targets"
 

@@ -6,6 +6,7 @@ Templates (relc's, or a team's via `-O runbook.templates=DIR`) render in jinja2'
 from __future__ import annotations
 
 import os
+import traceback
 from dataclasses import dataclass, field
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -35,15 +36,20 @@ MAX_REPEAT = 1_000_000
 
 @dataclass(frozen=True)
 class RunbookTarget:
+    """The `runbook` target as the registry loads it; stateless, so one instance serves every build."""
+
     name: str = "runbook"
     description: str = "Markdown runbooks: a page per SLO with alert tiers, budget, steps, PromQL and a chart"
     options: dict = field(default_factory=lambda: OPTIONS)
 
     def generate(self, project: ir.Project, options: Options) -> tuple[list[Artifact], list]:
+        """All pages, charts and the index, or none at all with a diagnostic if a template fails."""
         env, diags = environment(options.get("runbook.templates"))
         if env is None:
             return [], diags
         index = options.get("runbook.index", "README.md")
+        if index not in INDEX_CHOICES:  # `relc build` checks choices; programmatic callers may not
+            return [], [dg.make("RELC403", f"`runbook.index` must be one of {', '.join(INDEX_CHOICES)}")]
         charts = options.get("runbook.charts", "true").lower() in ("1", "true", "yes", "on")
         try:
             return build_pages(env, project, options, index, charts), []
@@ -70,6 +76,8 @@ def build_pages(env: jinja2.Environment, project: ir.Project, options: Options, 
 
 
 class _TemplateFailure(Exception):
+    """Carries a template's failure out of the render loop, so no partial site is returned."""
+
     def __init__(self, diagnostic: dg.Diagnostic):
         super().__init__(diagnostic.message)
         self.diagnostic = diagnostic
@@ -85,11 +93,22 @@ def render(env: jinja2.Environment, name: str, context: dict) -> str:
         raise _TemplateFailure(_diagnostic(f"{name}: template `{err.name}` not found in the template directory "
                                            "(or outside it)")) from err
     except Exception as err:  # a user template may fail in any way jinja2 or Python can
-        raise _TemplateFailure(_diagnostic(f"{name}: {type(err).__name__}: {err}")) from err
+        raise _TemplateFailure(_diagnostic(f"{_where(err, name)}: {type(err).__name__}: {err}")) from err
     return text.rstrip("\n") + "\n"
 
 
+def _where(err: Exception, name: str) -> str:
+    """The template file and line that failed: jinja2 rewrites traceback frames to point into templates."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename.endswith(".j2")
+              or f.filename == "<template>"]
+    if not frames:
+        return name
+    frame = frames[-1]
+    return f"{os.path.basename(frame.filename) if frame.filename.endswith('.j2') else name}:{frame.lineno}"
+
+
 def _diagnostic(message: str) -> dg.Diagnostic:
+    """Template failures are option errors: the templates are what `-O runbook.templates` named."""
     return dg.make("RELC403", f"runbook template failed: {message}",
                    hint="see docs/runbooks.md, section Custom templates")
 

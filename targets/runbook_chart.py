@@ -12,13 +12,13 @@ from xml.sax.saxutils import escape as _xml_escape
 
 from relc.compiler import ir
 from relc.compiler.units import fmt_number, human_duration
+from relc.targets.runbook_view import figure
 
-WIDTH, HEIGHT = 720, 420
-LEFT, RIGHT, TOP, BOTTOM = 78, 540, 44, 360          # plot area; the legend sits right of it
+WIDTH, HEIGHT = 800, 420
+LEFT, RIGHT, TOP, BOTTOM = 78, 560, 44, 360          # plot area; the legend sits right of it
 COLORS = ("#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 DASHES = ("", "8 4", "3 3", "10 3 3 3")              # overlapping tiers (same budget spent) stay visible
-DURATION_TICKS = (1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600, 43200, 86400, 259200, 604800, 1209600,
-                  2592000, 7776000, 31536000)
+DURATION_TICKS = (1, 10, 60, 300, 900, 3600, 21600, 86400, 259200, 604800, 2592000, 7776000, 31536000)
 
 
 def detection_chart(slo: ir.SLO) -> str:
@@ -54,6 +54,7 @@ class _Scale:
 
 
 def _header(title: str, slo: ir.SLO) -> str:
+    """The root element with a title and description for screen readers, on a white ground for dark themes."""
     desc = (f"One line per alert tier: how long the tier takes to fire at a constant error rate. "
             f"The dashed grey line is when the whole {human_duration(slo.window_s)} error budget is spent.")
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
@@ -95,6 +96,7 @@ def _rate_ticks(x_lo: float) -> list[float]:
 
 
 def _duration_ticks(lo: float, hi: float) -> list[int]:
+    """Round durations people read at a glance, at most about nine of them."""
     ticks = [t for t in DURATION_TICKS if lo <= t <= hi]
     stride = max(1, math.ceil(len(ticks) / 9))
     return ticks[::stride]
@@ -122,6 +124,7 @@ def _tier_line(tier: ir.AlertTier, budget: float, scale: _Scale, index: int) -> 
 
 
 def _legend(tiers: tuple[ir.AlertTier, ...], budget: float) -> list[str]:
+    """Name, severity and threshold per tier, beside the plot so no line is hidden under it."""
     out = []
     x = RIGHT + 20
     for index, tier in enumerate(tiers):
@@ -140,11 +143,13 @@ def _legend(tiers: tuple[ir.AlertTier, ...], budget: float) -> list[str]:
 
 
 def _tier_caption(tier: ir.AlertTier, budget: float) -> str:
-    return f"{tier.severity[:18]}, above {fmt_number(tier.burn_rate * budget * 100)}% errors"
+    """Severity is free text: cut it so the legend stays inside the picture."""
+    return f"{tier.severity[:18]}, above {figure(tier.burn_rate * budget * 100)}% errors"
 
 
 def _tier_label(tier: ir.AlertTier, budget: float) -> str:
-    return (f"{tier.name} ({tier.severity}): fires above {fmt_number(tier.burn_rate * budget * 100)}% errors, "
+    """The hover text of a tier's line."""
+    return (f"{tier.name} ({tier.severity}): fires above {figure(tier.burn_rate * budget * 100)}% errors, "
             f"after {human_duration(tier.long_window_s)} at that rate")
 
 

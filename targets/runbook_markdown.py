@@ -90,4 +90,5 @@ def anchor(name: object) -> Md:
 
 
 def _longest_run(text: str, char: str) -> int:
+    """Fences and code spans must be longer than this to be unclosable from inside."""
     return max((len(run) for run in re.findall(re.escape(char) + "+", text)), default=0)

@@ -83,7 +83,7 @@ class NoData:
 
 @dataclass(frozen=True)
 class Query:
-    title: str
+    title: Md                  # relc's own words, already Markdown
     promql: str
 
 
@@ -167,12 +167,17 @@ def tier_view(slo: ir.SLO, tier: ir.AlertTier) -> Tier:
     budget = slo.error_budget
     return Tier(
         name=tier.name, anchor=f"tier-{tier.name}", severity=tier.severity,
-        burn_rate=f"{fmt_number(tier.burn_rate)}x", threshold=fmt_percent(tier.burn_rate * budget),
+        burn_rate=f"{figure(tier.burn_rate)}x", threshold=f"{figure(tier.burn_rate * budget * 100)}%",
         long_window=human_duration(tier.long_window_s), short_window=human_duration(tier.short_window_s),
         budget_consumed=human_percent(tier.budget_consumed),
         detection=human_duration(tier.burn_rate * tier.long_window_s * budget),
         exhaustion=human_duration(slo.window_s / tier.burn_rate), outlasts_window=tier.burn_rate <= 1,
         query=burn_alert(slo, tier, slo.alert_policy, Options())["expr"])  # type: ignore[arg-type]
+
+
+def figure(value: float) -> str:
+    """Four significant digits for people (0.933333 -> 0.9333); the rules keep full precision."""
+    return fmt_number(float(format(value, ".4g")))
 
 
 def one_in(budget: float) -> str:
@@ -209,6 +214,7 @@ def sli_sentence(sli: ir.SLI) -> Md:
 
 
 def _selector(query: ir.Selector | ir.RawQuery | None) -> str:
+    """Selectors as PromQL, the way the Prometheus target renders them."""
     from relc.compiler.promql import render_selector
 
     if query is None:
@@ -217,6 +223,7 @@ def _selector(query: ir.Selector | ir.RawQuery | None) -> str:
 
 
 def no_data_view(slo: ir.SLO) -> NoData | None:
+    """The no-data alert exactly as the Prometheus target emits it, or None when it emits none."""
     policy = slo.alert_policy
     if policy is None or not policy.no_data_after_s:
         return None
@@ -224,6 +231,7 @@ def no_data_view(slo: ir.SLO) -> NoData | None:
 
 
 def budget_policy_view(slo: ir.SLO) -> BudgetPolicy | None:
+    """Thresholds with the `alert_tier` label the Prometheus target gives each one's alert."""
     policy = slo.budget_policy
     if policy is None:
         return None
@@ -236,6 +244,7 @@ def budget_policy_view(slo: ir.SLO) -> BudgetPolicy | None:
 
 
 def runbook_view(runbook: ir.Runbook | None) -> Runbook | None:
+    """The runbook's text as plain records, so templates see no IR objects."""
     if runbook is None:
         return None
     return Runbook(runbook.name, runbook.summary, runbook.url,
@@ -257,20 +266,20 @@ def queries(slo: ir.SLO) -> tuple[Query, ...]:
     """PromQL to paste into Prometheus or Grafana Explore, from relc's recorded series to the raw metrics."""
     sel = slo_selector(slo)
     found = [
-        Query("Error ratio over every window relc records (5m up to the SLO window)",
+        Query(Md("Error ratio over every window relc records (5m up to the SLO window)"),
               '{__name__=~"relc_slo:error_ratio:rate.+",' + sel[1:]),
-        Query("Burn rate over the last 5 minutes (1 = exactly sustainable)", f"relc_slo:burn_rate:rate5m{sel}"),
-        Query("Error budget remaining over the SLO window (1 = untouched, 0 = spent)",
+        Query(Md("Burn rate over the last 5 minutes (1 = exactly sustainable)"), f"relc_slo:burn_rate:rate5m{sel}"),
+        Query(Md("Error budget remaining over the SLO window (1 = untouched, 0 = spent)"),
               f"relc_slo:error_budget_remaining:ratio{sel}"),
     ]
     if isinstance(slo.sli, ir.RawSLI):
-        found.append(Query("The SLI straight from the source metrics, over 5 minutes (bypasses recording rules)",
+        found.append(Query(Md("The SLI straight from the source metrics, over 5 minutes (bypasses recording rules)"),
                            raw_error_ratio(slo.sli, BASE_WINDOW_S)))
     else:
         bad, total = bad_and_total(slo.sli, BASE_WINDOW_S)
-        found.append(Query("Error ratio straight from the source metrics, over 5 minutes (bypasses recording "
-                           "rules)", f"(\n  {bad}\n)\n/\n{total}"))
-        found.append(Query("Events per second, from the source metrics", total))
+        found.append(Query(Md("Error ratio straight from the source metrics, over 5 minutes (bypasses recording "
+                              "rules)"), f"(\n  {bad}\n)\n/\n{total}"))
+        found.append(Query(Md("Events per second, from the source metrics"), total))
     return tuple(found)
 
 

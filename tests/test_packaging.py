@@ -18,6 +18,7 @@ def test_wheel_installs_only_the_relc_namespace(tmp_path: Path):
     top_level = {name.split("/")[0] for name in names}
     assert top_level == {"relc", f"{wheel.name.split('-')[0]}-{wheel.name.split('-')[1]}.dist-info"}
     assert "relc/grammar/relc.lark" in names
+    assert "relc/targets/templates/runbook/slo.md.j2" in names, "runbook templates ship as package data"
     for package in ("compiler", "grammar", "targets"):
         assert f"relc/{package}/__init__.py" in names
     assert not any(n.startswith("relc/__init__") for n in names), "relc stays a namespace for its subpackages"
