@@ -213,6 +213,8 @@ class _TreeBuilder(Transformer):
 
     def matcher(self, meta, children):
         label, op, value = children
+        if value.kind == "ref":
+            return Matcher(str(label), str(op), "", self._span(meta), ref=value.data)
         return Matcher(str(label), str(op), value.data, self._span(meta))
 
     def list(self, meta, children):

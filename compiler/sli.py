@@ -154,6 +154,11 @@ def _selector(value: Value, diags: list[Diagnostic]) -> ir.Selector | None:
         ok = False
     out = []
     for m in matchers:
+        if m.ref is not None:
+            diags.append(dg.make("RELC306", f"`{'.'.join(m.ref)}` is a pack parameter; parameters exist only "
+                                 "inside a pack", m.span, hint="matcher values outside packs are strings"))
+            ok = False
+            continue
         if m.label == "__name__":
             diags.append(dg.make("RELC307", "do not match on `__name__`; write the metric name before the braces",
                                  m.span))

@@ -14,6 +14,7 @@ class Matcher:
     op: str
     value: str
     span: Span
+    ref: tuple[str, ...] | None = None  # `job=params.job` inside a pack, replaced before validation
 
 
 @dataclass(frozen=True, slots=True)
