@@ -65,6 +65,8 @@ CODES: dict[str, str] = {
     "RELC202": "import path leaves the project root",
     "RELC203": "import cycle",
     "RELC204": "no .relc files found",
+    "RELC205": "cannot load policy pack",
+    "RELC206": "pack version does not satisfy the constraint",
     "RELC301": "objective out of range",
     "RELC302": "unknown attribute or block",
     "RELC303": "wrong value type",

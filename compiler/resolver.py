@@ -8,7 +8,7 @@ from pathlib import Path
 from . import diagnostics as dg
 from .diagnostics import Diagnostic, Related, Span
 from .parser import parse
-from .syntax import Import, Module
+from .syntax import Block, Import, Module
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 SKIPPED_DIRS = {"_gen", "node_modules", "__pycache__"}
@@ -74,6 +74,11 @@ def resolve(inputs: list[str]) -> tuple[SourceSet, list[Diagnostic]]:
     for file, root in entries:
         loader.load(file, root, stack=())
     diags.extend(loader.diagnostics)
+    if not diags and any(isinstance(i, Block) and i.kind in ("use", "pack")
+                         for m in loader.sources.modules for i in m.items):
+        from .packs_resolve import resolve_packs  # only projects that use packs pay for them
+
+        diags.extend(resolve_packs(loader.sources))
     return loader.sources, diags
 
 

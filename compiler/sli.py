@@ -188,6 +188,11 @@ def _selector(value: Value, diags: list[Diagnostic]) -> ir.Selector | None:
 def _checked_promql(value: Value, diags: list[Diagnostic], aggregated: bool = False) -> str | None:
     """Raw PromQL with `$window`; event queries must also be instant vectors, which relc wraps in sum()."""
     promql = value.data.strip()  # type: ignore[union-attr]
+    if value.tainted:
+        diags.append(dg.make("RELC313", "pack params cannot be interpolated into PromQL", value.span,
+                             hint="use a selector with the param as a matcher value, e.g. job=params.job, "
+                                  "which relc quotes safely"))
+        return None
     if WINDOW_PLACEHOLDER not in promql:
         diags.append(dg.make("RELC309", "raw PromQL must use `$window` where the range goes", value.span,
                              hint="e.g. rate(my_errors_total[$window]); relc substitutes each alert window"))

@@ -31,6 +31,7 @@ class Value:
     data: object
     span: Span
     text: str = ""
+    tainted: bool = False  # text interpolated from pack params: never allowed to become PromQL
 
     def describe(self) -> str:
         return KIND_NAMES.get(self.kind, self.kind)

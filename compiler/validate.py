@@ -19,7 +19,8 @@ TOP_LEVEL = ("service", "alert_policy", "budget_policy", "runbook")
 PACK_KEYWORDS = ("pack", "param", "use")
 SERVICE = Shape(frozenset({"description", "owner", "labels"}), frozenset({"slo"}), label="named")
 SLO_SHAPE = Shape(frozenset({"description", "objective", "window", "labels", "alert_policy", "budget_policy",
-                             "runbook", "alert_name"}) | GUARD_KEYS, frozenset({"sli"}), label="named")
+                             "runbook", "alert_name", "disable_tiers"}) | GUARD_KEYS, frozenset({"sli"}),
+                  label="named")
 DEFAULT_WINDOW_S = 30 * 86400
 MIN_WINDOW_S, MAX_WINDOW_S = 3600, 400 * 86400
 ALERT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -70,9 +71,12 @@ def _collect(sources: SourceSet, diags: list[Diagnostic]) -> _Definitions:
 
 
 def _collect_block(block: Block, defs: _Definitions, diags: list[Diagnostic]) -> None:
+    if block.kind == "use":
+        return  # resolved into the pack's modules by the resolve stage
     if block.kind in PACK_KEYWORDS:
-        diags.append(dg.make("RELC313", f"`{block.kind}` is reserved for policy packs, which this version of "
-                             "relc does not support yet", block.kind_span))
+        where = "inside a pack's `pack` block" if block.kind == "param" else "at the top of a pack directory"
+        diags.append(dg.make("RELC313", f"`{block.kind}` belongs {where}", block.kind_span,
+                             hint="see docs/packs.md"))
         return
     if block.kind not in TOP_LEVEL:
         hint = dg.did_you_mean(block.kind, TOP_LEVEL) or f"top-level blocks: {', '.join(TOP_LEVEL)}"
@@ -216,12 +220,26 @@ def _alert_policy(reader: Reader, defs: _Definitions, objective: Decimal | None,
     objective_span = reader.attrs["objective"].value.span
     window_span = reader.attrs["window"].value.span if "window" in reader.attrs else reader.block.label_span
     before = len(diags)
-    tiers = [resolve_tier(t, window_s, objective, objective_span, window_span, diags) for t in spec.tiers]
+    disabled = _disabled_tiers(reader, spec, diags)
+    tiers = [resolve_tier(t, window_s, objective, objective_span, window_span, diags) for t in spec.tiers
+             if t.name not in disabled]
     if len(diags) > before:
         return False
     guards = {**spec.guards, **slo_guards}
     return ir.AlertPolicy(name=spec.name, description=spec.description, tiers=tuple(t for t in tiers if t),
                           labels=spec.labels, annotations=spec.annotations, origin=spec.origin, **guards)
+
+
+def _disabled_tiers(reader: Reader, spec: AlertPolicySpec, diags: list[Diagnostic]) -> set[str]:
+    """`disable_tiers = ["ticket-slow"]` drops tiers of the policy for this SLO only."""
+    names = reader.strings("disable_tiers")
+    known = [t.name for t in spec.tiers]
+    for name in names:
+        if name not in known:
+            diags.append(dg.make("RELC306", f"alert policy `{spec.name}` has no tier `{name}`",
+                                 reader.attrs["disable_tiers"].value.span,
+                                 hint=dg.did_you_mean(name, known) or f"tiers: {', '.join(known)}"))
+    return set(names)
 
 
 def _camel(name: str) -> str:
