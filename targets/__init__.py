@@ -9,6 +9,7 @@ BUILTIN: dict[str, str] = {
     "prometheus": "relc.targets.prometheus:TARGET",
     "grafana": "relc.targets.grafana:TARGET",
     "runbook": "relc.targets.runbook:TARGET",
+    "datadog": "relc.targets.datadog:TARGET",
 }
 ENTRY_POINT_GROUP = "relc.targets"
 

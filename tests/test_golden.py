@@ -25,7 +25,8 @@ def test_good_corpus_matches_golden(case: Path, tmp_path: Path, update_golden: b
     compare_tree(ROOT / "tests" / "golden" / case.stem, tmp_path, update_golden)
 
 
-SHOP_GEN_OPTIONS = ("-O", "prometheus.tests=true", "-O", "prometheus.alertmanager=true")
+SHOP_GEN_OPTIONS = ("-O", "prometheus.tests=true", "-O", "prometheus.alertmanager=true",
+                    "-O", "datadog.namespace=shop", "-O", "datadog.tag_map=job=service")
 
 
 def test_shop_example_matches_committed_gen(tmp_path: Path, update_golden: bool):

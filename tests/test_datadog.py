@@ -1,0 +1,442 @@
+"""Datadog target: query translation, SLO and monitor payloads checked against datadog-api-client, goldens."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import relc.targets
+from relc.compiler import ir
+from relc.compiler.build import check_settings
+from relc.compiler.cli import main
+from relc.compiler.diagnostics import sort_key
+from relc.compiler.pipeline import compile_paths
+from relc.compiler.promql import quote
+from relc.compiler.render import render_text
+from relc.targets import Options
+from relc.targets.datadog import TARGET
+from relc.targets.datadog_check import BURN_RATE, monitor_problems, slo_problems
+from relc.targets.datadog_query import Mapping, Untranslatable, selector_query, sli_queries
+
+from conftest import ROOT, compare_or_update, compare_tree
+
+SHOP = {"datadog.namespace": "shop", "datadog.tag_map": "job=service", "datadog.timeframe": "nearest",
+        "datadog.env": "prod", "datadog.handles": "page:@pagerduty-shop,ticket:@slack-shop-alerts"}
+RUNBOOKS = "https://runbooks.shop.example/"
+GOLDEN = ROOT / "tests" / "golden" / "datadog"
+
+
+@pytest.fixture(autouse=True)
+def _registered(monkeypatch):
+    monkeypatch.setitem(relc.targets.BUILTIN, "datadog", "relc.targets.datadog:TARGET")
+
+
+def generate(path: str | Path, settings: dict | None = None):
+    result = compile_paths([str(path)])
+    assert result.ok, render_text(result.diagnostics, result.texts)
+    artifacts, diags = TARGET.generate(result.project, Options(runbook_base_url=RUNBOOKS, settings=settings or {}))
+    return {a.path: a.content for a in artifacts}, diags, result.texts
+
+
+def snippet(tmp_path: Path, body: str, settings: dict | None = None):
+    path = tmp_path / "snippet.relc"
+    path.write_text(body, encoding="utf-8")
+    return generate(path, {"datadog.namespace": "shop", **(settings or {})})
+
+
+def service(sli: str, extra: str = "", window: str = "30d", objective: str = "99.9%") -> str:
+    return (f"service web {{\n  slo availability {{\n    objective = {objective}\n    window = {window}\n{extra}"
+            f"    sli {sli}\n  }}\n}}\n")
+
+
+EVENTS = 'events {\n      bad = http_requests_total{code="500"}\n      total = http_requests_total\n    }\n'
+
+
+def codes(diags, severity: str | None = None) -> list[tuple[str, int, str]]:
+    return [(d.code, d.span.line, d.severity.value) for d in diags if severity in (None, d.severity.value)]
+
+
+def require_client():
+    """In CI a missing datadog-api-client is a failure, locally a skip."""
+    try:
+        import datadog_api_client  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("datadog-api-client is required in CI (test extra)")
+        pytest.skip("datadog-api-client not installed")
+
+
+# --- the shop example -------------------------------------------------------------------------------
+
+def test_shop_matches_golden(tmp_path: Path, update_golden: bool):
+    """Every file and every diagnostic of the shop build is reviewed once and then held byte for byte."""
+    files, diags, texts = generate("examples/shop", SHOP)
+    for path, content in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(content, encoding="utf-8")
+    compare_tree(GOLDEN / "shop", tmp_path, update_golden)
+    compare_or_update(GOLDEN / "shop.diagnostics.txt", render_text(sorted(diags, key=sort_key), texts),
+                      update_golden)
+
+
+def test_shop_payloads_pass_the_client_models():
+    require_client()
+    files, _, _ = generate("examples/shop", SHOP)
+    targets = {}
+    for path, content in sorted(files.items()):
+        if path.startswith("api/slos/"):
+            payload = json.loads(content)
+            assert slo_problems(payload) == [], path
+            targets[path.split("/")[-1][:-len(".json")]] = payload["target_threshold"]
+    monitors = [p for p in files if p.startswith("api/monitors/")]
+    assert len(monitors) == 11
+    for path in monitors:
+        key = ".".join(path.split("/")[-1].split(".")[:2])
+        assert monitor_problems(json.loads(files[path]), targets[key]) == [], path
+
+
+def test_shop_diagnostics_name_their_lines():
+    """The one SLO Datadog cannot take fails at its `sli raw` line; the rest are warnings at their lines."""
+    _, diags, _ = generate("examples/shop", SHOP)
+    errors = [d for d in diags if d.is_error]
+    assert [(d.span.path, d.span.line) for d in errors] == [("examples/shop/orders.relc", 32)]
+    assert "raw PromQL" in errors[0].message and "datadog {" in errors[0].hint
+    where = {(d.span.path, d.span.line) for d in diags}
+    assert ("examples/shop/checkout.relc", 14) in where  # min_events
+    assert ("examples/shop/policies.relc", 41) in where  # tier ticket-slow of async-pipeline
+    assert ("examples/shop/checkout.relc", 33) in where  # window = 28d
+
+
+def test_terraform_mirrors_the_api_payloads():
+    files, _, _ = generate("examples/shop", SHOP)
+    module = json.loads(files["terraform/relc.tf.json"])["resource"]
+    slos, monitors = module["datadog_service_level_objective"], module["datadog_monitor"]
+    assert slos["checkout__availability"] == json.loads(files["api/slos/checkout.availability.json"])
+    monitor = monitors["checkout__availability__page-fast"]
+    api = json.loads(files["api/monitors/checkout.availability.page-fast.json"])
+    assert monitor["query"] == api["query"].replace("<RELC_SLO_ID:checkout.availability>",
+                                                    "${datadog_service_level_objective.checkout__availability.id}")
+    assert monitor["monitor_thresholds"] == api["options"]["thresholds"] and monitor["priority"] == "1"
+    for name, body in monitors.items():
+        referenced = BURN_RATE.match(body["query"])["slo"]
+        assert referenced[len("${datadog_service_level_objective."):-len(".id}")] in slos, name
+    assert json.loads(files["terraform/versions.tf.json"])["terraform"]["required_providers"]["datadog"]
+
+
+def test_output_is_deterministic_json():
+    first, _, _ = generate("examples/shop", SHOP)
+    second, _, _ = generate("examples/shop", SHOP)
+    assert first == second
+    for content in first.values():
+        assert content.endswith("}\n") and content == json.dumps(json.loads(content), sort_keys=True, indent=2,
+                                                                 ensure_ascii=False) + "\n"
+
+
+# --- query translation ------------------------------------------------------------------------------
+
+def query(op: str, value: str, mapping: Mapping = Mapping(namespace="shop")) -> str:
+    sel = ir.Selector(metric="http_requests_total", matchers=(ir.LabelMatcher(name="code", op=op, value=value),))
+    return selector_query(sel, "counter", mapping)
+
+
+@pytest.mark.parametrize("op,value,expected", [
+    ("=", "200", "code:200"),
+    ("!=", "200", "!code:200"),
+    ("=", "GET /Api", "code:get_/api"),           # Datadog lower-cases tags and turns spaces into _
+    ("=~", "500|503", "code IN (500,503)"),
+    ("=~", "(500|503)", "code IN (500,503)"),
+    ("=~", "(?:500|503)", "code IN (500,503)"),
+    ("!~", "500|503", "!code:500,!code:503"),
+    ("=~", "5.*", "code:5*"),
+    ("=~", ".*xx", "code:*xx"),
+    ("!~", "4.*", "!code:4*"),
+    ("=~", r"a\.b", "code:a.b"),
+    ("=~", "500", "code:500"),
+    ("=~", ".*", "*"),                              # matches every series, so no filter at all
+])
+def test_matchers_with_an_exact_tag_filter(op: str, value: str, expected: str):
+    assert query(op, value) == f"sum:shop.http_requests.count{{{expected}}}.as_count()"
+
+
+@pytest.mark.parametrize("op,value", [
+    ("=~", "5.."), ("=~", r"5\d\d"), ("=~", "(?i)ok"), ("=~", r"a\.*"), ("=~", "a|b.*"), ("=~", "a|"),
+    ("!~", ".*"), ("=", ""), ("!=", ""), ("=~", "[45]00"), ("=~", "5.+"),
+])
+def test_matchers_without_an_exact_tag_filter(op: str, value: str):
+    with pytest.raises(Untranslatable) as err:
+        query(op, value)
+    assert f"code{op}{quote(value)}" in err.value.message
+
+
+def test_in_switches_the_whole_filter_to_boolean_words():
+    """Datadog rejects `!a:b` or `,` next to IN, so every term is spelled with AND/NOT."""
+    sel = ir.Selector(metric="rpc_total", matchers=(
+        ir.LabelMatcher(name="job", op="=", value="api"), ir.LabelMatcher(name="code", op="!=", value="404"),
+        ir.LabelMatcher(name="grpc_code", op="=~", value="Internal|Unknown")))
+    assert selector_query(sel, "counter", Mapping()) == \
+        "sum:rpc.count{job:api AND NOT code:404 AND grpc_code IN (internal,unknown)}.as_count()"
+
+
+@pytest.mark.parametrize("mapping,expected", [
+    (Mapping(namespace="shop"), "shop.http_requests.count"),
+    (Mapping(), "http_requests.count"),
+    (Mapping(namespace="shop", openmetrics=False), "shop.http_requests_total"),
+    (Mapping(namespace="shop", metric_map={"http_requests_total": "web.hits"}), "shop.web.hits.count"),
+    (Mapping(metric_map={"http_requests": "web.hits"}, openmetrics=True), "web.hits.count"),
+    (Mapping(openmetrics=False, metric_map={"http_requests_total": "trace.http.request.hits"}),
+     "trace.http.request.hits"),
+])
+def test_metric_names(mapping: Mapping, expected: str):
+    assert query("=", "200", mapping) == f"sum:{expected}{{code:200}}.as_count()"
+
+
+def test_tag_map_renames_and_drops_labels():
+    sel = ir.Selector(metric="http_requests_total", matchers=(
+        ir.LabelMatcher(name="job", op="=", value="checkout"), ir.LabelMatcher(name="instance", op="=", value="a:1")))
+    mapping = Mapping(tag_map={"job": "service", "instance": ""})
+    assert selector_query(sel, "counter", mapping) == "sum:http_requests.count{service:checkout}.as_count()"
+
+
+def latency_slo(threshold: float = 0.3, le: str | None = None) -> ir.SLO:
+    sli = ir.LatencySLI(histogram=ir.Selector(metric="http_request_duration_seconds", matchers=(
+        ir.LabelMatcher(name="route", op="!=", value="/healthz"),)), threshold_seconds=threshold, le=le)
+    return ir.SLO(name="latency", service="web", objective=0.99, window_s=2592000, sli=sli, alert_name="X",
+                  alert_policy=None, origin=ir.Origin(path="x.relc", line=1, col=1))
+
+
+@pytest.mark.parametrize("threshold,le,bound", [(0.3, None, "0.3"), (1.0, None, "1.0"), (0.25, "0.250", "0.25"),
+                                                (2.5, "2.5", "2.5")])
+def test_latency_reads_the_openmetrics_buckets(threshold: float, le: str | None, bound: str):
+    """The OpenMetrics check tags each bucket upper_bound:str(float(le)), so `1` arrives as `1.0`."""
+    good, total = sli_queries(latency_slo(threshold, le), Mapping(namespace="shop"))
+    assert good == f"sum:shop.http_request_duration_seconds.bucket{{!route:/healthz,upper_bound:{bound}}}.as_count()"
+    assert total == "sum:shop.http_request_duration_seconds.count{!route:/healthz}.as_count()"
+
+
+def test_latency_without_openmetrics_names_is_unsupported():
+    with pytest.raises(Untranslatable, match="OpenMetrics"):
+        sli_queries(latency_slo(), Mapping(openmetrics=False))
+
+
+def test_bad_events_become_total_minus_bad(tmp_path: Path):
+    files, _, _ = snippet(tmp_path, service(EVENTS))
+    assert json.loads(files["api/slos/web.availability.json"])["query"] == {
+        "denominator": "sum:shop.http_requests.count{*}.as_count()",
+        "numerator": "sum:shop.http_requests.count{*}.as_count() - "
+                     "default_zero(sum:shop.http_requests.count{code:500}.as_count())"}
+
+
+# --- SLO-level constructs and their diagnostics -------------------------------------------------------
+
+def test_raw_sli_is_an_error_at_its_line(tmp_path: Path):
+    raw = 'raw {\n      error_ratio = "avg_over_time(x[$window])"\n    }\n'
+    files, diags, _ = snippet(tmp_path, service(raw))
+    assert files == {} and codes(diags) == [("RELC401", 5, "error")]
+    assert "datadog {" in diags[0].hint
+
+
+def test_a_datadog_block_replaces_the_translation(tmp_path: Path):
+    raw = ('raw {\n      error_ratio = "avg_over_time(x[$window])"\n      datadog {\n'
+           '        bad = "sum:jobs.failed{env:prod}.as_count() + sum:jobs.lost{env:prod}.as_count()"\n'
+           '        total = "sum:jobs.total{env:prod}.as_count()"\n      }\n    }\n')
+    files, diags, _ = snippet(tmp_path, service(raw, "    alert_policy = none\n"), {"datadog.default_zero": "false"})
+    assert diags == [] and "api/monitors" not in str(sorted(files))
+    assert json.loads(files["api/slos/web.availability.json"])["query"] == {
+        "denominator": "sum:jobs.total{env:prod}.as_count()",
+        "numerator": "sum:jobs.total{env:prod}.as_count() - "
+                     "(sum:jobs.failed{env:prod}.as_count() + sum:jobs.lost{env:prod}.as_count())"}
+
+
+def test_promql_string_query_is_an_error_at_its_line(tmp_path: Path):
+    body = 'events {\n      bad = "rate(errors_total[$window])"\n      total = requests_total\n    }\n'
+    _, diags, _ = snippet(tmp_path, service(body))
+    assert codes(diags) == [("RELC401", 6, "error")] and "`bad` is a PromQL string" in diags[0].message
+
+
+def test_untranslatable_matcher_points_at_its_line(tmp_path: Path):
+    body = 'events {\n      bad = http_requests_total{code=~"5.."}\n      total = http_requests_total\n    }\n'
+    _, diags, texts = snippet(tmp_path, service(body))
+    assert codes(diags) == [("RELC401", 6, "error")]
+    assert diags[0].span.col == len("      bad = http_requests_total{") + 1
+    assert 'code=~"5.."' in diags[0].message
+
+
+def test_every_problem_of_an_slo_gets_its_own_diagnostic(tmp_path: Path):
+    body = ('events {\n      bad = http_requests_total{code=~"5..", method=~"GET|P.*"}\n'
+            '      total = "sum(rate(requests_total[$window]))"\n    }\n')
+    files, diags, _ = snippet(tmp_path, service(body, window="28d", objective="99.9995%"))
+    assert files == {}
+    assert codes(diags) == [("RELC401", 6, "error"), ("RELC401", 6, "error"), ("RELC401", 7, "error"),
+                            ("RELC401", 4, "error"), ("RELC401", 3, "error")]
+    assert [d.span.col for d in diags[:2]] == [33, 46]  # each matcher where it is written
+
+
+def test_windows_outside_datadog_timeframes(tmp_path: Path):
+    _, diags, _ = snippet(tmp_path, service(EVENTS, window="28d"))
+    assert codes(diags) == [("RELC401", 4, "error")]
+    files, diags, _ = snippet(tmp_path, service(EVENTS, window="28d"), {"datadog.timeframe": "nearest"})
+    assert ("RELC401", 4, "warning") in codes(diags)
+    assert json.loads(files["api/slos/web.availability.json"])["timeframe"] == "30d"
+
+
+def test_objective_with_four_decimals_is_refused(tmp_path: Path):
+    _, diags, _ = snippet(tmp_path, service(EVENTS, objective="99.9995%"))
+    assert codes(diags) == [("RELC401", 3, "error")] and "three decimal places" in diags[0].message
+
+
+POLICY = """alert_policy custom {{
+  tier fast {{
+    severity = "page"
+    burn_rate = {fast}
+    long = 30m
+    short = 150s
+  }}
+  tier slow {{
+    severity = "ticket"
+    budget = 40%
+    long = 3d
+    short = 6h
+  }}
+}}
+"""
+
+
+def test_tiers_outside_datadog_limits_move_to_the_nearest_recommended_pair(tmp_path: Path):
+    body = POLICY.format(fast=10) + service(EVENTS, "    alert_policy = custom\n")
+    files, diags, _ = snippet(tmp_path, body)
+    assert codes(diags) == [("RELC401", 2, "warning"), ("RELC401", 8, "warning")]
+    fast = json.loads(files["api/monitors/web.availability.fast.json"])
+    slow = json.loads(files["api/monitors/web.availability.slow.json"])
+    assert fast["query"].endswith('.long_window("1h").short_window("5m") > 5')  # same share of budget: 10x in 30m
+    assert slow["query"].endswith('.long_window("24h").short_window("120m") > 12')  # 40% in 1d of 30d
+    assert fast["priority"] == 1 and slow["priority"] == 3
+
+
+def test_a_moved_tier_above_the_maximum_burn_rate_is_refused(tmp_path: Path):
+    body = POLICY.format(fast=2) + service(EVENTS, "    alert_policy = custom\n", objective="90%")
+    files, diags, _ = snippet(tmp_path, body)
+    assert ("RELC401", 8, "error") in codes(diags)
+    assert "needs a burn rate of 12x in Datadog, above the 10x maximum" in next(d.message for d in diags if d.is_error)
+    assert "api/monitors/web.availability.slow.json" not in files
+
+
+def test_warning_threshold_from_the_budget_policy(tmp_path: Path):
+    policy = ('budget_policy steps {\n  threshold {\n    remaining = 25%\n    actions = ["x"]\n  }\n'
+              '  threshold {\n    remaining = 0%\n    actions = ["y"]\n  }\n}\n')
+    files, diags, _ = snippet(tmp_path, policy + service(EVENTS, "    budget_policy = steps\n"))
+    slo = json.loads(files["api/slos/web.availability.json"])
+    assert slo["thresholds"] == [{"target": 99.9, "timeframe": "30d", "warning": 99.925}]
+    assert slo["warning_threshold"] == 99.925
+    steps = [d for d in diags if "per-step alerts" in d.message]
+    assert codes(steps) == [("RELC401", 15, "warning")]
+
+
+def test_guards_without_a_datadog_equivalent_are_warnings(tmp_path: Path):
+    files, diags, _ = snippet(tmp_path, service(EVENTS, "    min_events = 10\n    no_data_after = 15m\n"))
+    assert codes(diags)[:2] == [("RELC401", 5, "warning"), ("RELC401", 6, "warning")]
+    assert files
+
+
+# --- text from the source stays text ------------------------------------------------------------------
+
+def test_source_text_cannot_inject_templates_handles_or_interpolation(tmp_path: Path):
+    body = ('runbook r {\n  url = "https://wiki.example/{{x}}/@oncall"\n}\n'
+            'alert_policy p {\n  annotations = { summary = "Burn {{#is_alert}}now{{/is_alert}} @here", '
+            'owner = "ops@example.com" }\n'
+            '  tier t {\n    severity = "page {{value}}"\n    burn_rate = 14.4\n    long = 1h\n    short = 5m\n  }\n}\n'
+            + service(EVENTS, '    description = "Pay ${var.secret} %{ if x } {{{raw}}} @channel"\n'
+                              '    runbook = r\n    alert_policy = p\n'))
+    files, diags, _ = snippet(tmp_path, body, {"datadog.handles": "page:@pagerduty-web"})
+    monitor = json.loads(files["api/monitors/web.availability.t.json"])
+    text = monitor["message"] + monitor["name"]
+    assert "{{" not in text and "}}" not in text
+    assert "@" not in text  # no handle from source text; the option's is for severity `page` only
+    assert "https://wiki.example/%7B%7Bx%7D%7D/%40oncall" in monitor["message"]
+    slo = json.loads(files["api/slos/web.availability.json"])
+    assert "Pay ${var.secret} %{ if x }" in slo["description"]  # the API takes it literally
+    module = files["terraform/relc.tf.json"]
+    assert "Pay $${var.secret} %%{ if x }" in json.loads(module)["resource"]["datadog_service_level_objective"][
+        "web__availability"]["description"]
+    assert module.count("${datadog_service_level_objective.") == 1  # only relc's own interpolation is live
+
+
+def test_handles_reach_the_monitors_of_their_severity(tmp_path: Path):
+    files, _, _ = snippet(tmp_path, service(EVENTS), {"datadog.handles": "page:@pagerduty-web,page:@slack-web"})
+    page = json.loads(files["api/monitors/web.availability.page-fast.json"])["message"]
+    ticket = json.loads(files["api/monitors/web.availability.ticket-fast.json"])["message"]
+    assert page.endswith("\n\nNotify: @pagerduty-web @slack-web") and "@" not in ticket
+
+
+# --- options ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key,value", [
+    ("datadog.handles", "page:pagerduty"), ("datadog.metric_map", "http_requests_total"),
+    ("datadog.metric_map", "a=b c"), ("datadog.tag_map", "job=Service"), ("datadog.priorities", "page:0"),
+    ("datadog.namespace", "1shop"), ("datadog.env", "Prod env"),
+])
+def test_malformed_options_are_relc403(tmp_path: Path, key: str, value: str):
+    files, diags, _ = snippet(tmp_path, service(EVENTS), {key: value})
+    assert files == {} and [d.code for d in diags] == ["RELC403"] and key in diags[0].message
+
+
+def test_choices_are_checked_before_generation():
+    diags = check_settings("datadog", TARGET, {"datadog.openmetrics": "maybe", "datadog.namespcae": "x"})
+    assert [d.code for d in diags] == ["RELC403", "RELC403"]
+    assert "datadog.namespace" in diags[1].hint
+
+
+def test_priorities_option(tmp_path: Path):
+    files, _, _ = snippet(tmp_path, service(EVENTS), {"datadog.priorities": "page:2"})
+    assert json.loads(files["api/monitors/web.availability.page-fast.json"])["priority"] == 2
+    assert "priority" not in json.loads(files["api/monitors/web.availability.ticket-fast.json"])
+
+
+# --- the checker itself, and the command line ---------------------------------------------------------
+
+def test_checker_reports_what_the_client_lets_through():
+    require_client()
+    files, _, _ = generate("examples/shop", SHOP)
+    slo = json.loads(files["api/slos/catalog.availability.json"])
+    broken = {**slo, "bogus": 1, "thresholds": [{**slo["thresholds"][0], "timeframe": "31d", "extra": True}]}
+    problems = slo_problems(broken)
+    assert any("bogus: unknown field" in p for p in problems)
+    assert any("thresholds[0].extra: unknown field" in p for p in problems)
+    assert any("`31d` is not one of" in p for p in problems)
+    assert slo_problems({**slo, "tags": [3]}) and slo_problems({**slo, "id": "abc"})
+    monitor = json.loads(files["api/monitors/catalog.availability.page-fast.json"])
+    assert any("not one of" in p for p in monitor_problems({**monitor, "type": "slo-alert"}))
+    assert monitor_problems({**monitor, "query": monitor["query"].replace('"1h"', '"72h"')})
+    assert monitor_problems({**monitor, "query": monitor["query"].replace("> 14.4", "> 3000")}, 99.95)
+
+
+def test_client_is_imported_only_by_the_checker():
+    code = ("import sys, relc.targets.datadog as d\n"
+            "from relc.compiler.pipeline import compile_paths\nfrom relc.targets import Options\n"
+            "d.TARGET.generate(compile_paths(['examples/shop']).project, Options())\n"
+            "print('datadog_api_client' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_cli_explicit_target_fails_on_the_raw_sli_and_writes_nothing(tmp_path: Path):
+    args = ["build", "examples/shop", "-o", str(tmp_path), "--target", "datadog"]
+    for key, value in SHOP.items():
+        args += ["-O", f"{key}={value}"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "orders.relc:32:5: error[RELC401]" in result.output
+    assert not (tmp_path / "datadog").exists()
+
+
+def test_cli_default_build_downgrades_and_writes(tmp_path: Path, monkeypatch):
+    """A default build (every built-in target; here Datadog alone) turns RELC401 into warnings."""
+    monkeypatch.setattr(relc.targets, "BUILTIN", {"datadog": "relc.targets.datadog:TARGET"})
+    result = CliRunner().invoke(main, ["build", "examples/shop", "-o", str(tmp_path), "-O", "datadog.namespace=shop"])
+    assert result.exit_code == 0, result.output
+    assert "orders.relc:32:5: warning[RELC401]" in result.output
+    assert (tmp_path / "datadog" / "terraform" / "relc.tf.json").exists()
+    assert (tmp_path / "datadog" / "api" / "slos" / "catalog.availability.json").exists()
