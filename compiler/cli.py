@@ -92,6 +92,8 @@ def _compile(sources: list[str], progress):
 # Commands that live in their own modules, imported only when invoked (or listed by --help).
 LAZY_COMMANDS: dict[str, str] = {
     "pack": "relc.compiler.packs_doc:pack_group",
+    "explain": "relc.compiler.explain:explain_command",
+    "init": "relc.compiler.init:init_command",
 }
 
 
