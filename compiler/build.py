@@ -1,43 +1,55 @@
-"""Generation across targets: which to run, how their diagnostics count, and the atomic write."""
+"""Generation across targets: which to run, how their diagnostics count, the atomic write and `build --check`."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from . import diagnostics as dg
 from . import ir
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, Span
+
+OnTarget = Callable[[str, int, int], None]  # (target, position from 1, count) before each target runs
 
 
-def generate(project: ir.Project, requested: list[str], options) -> tuple[dict[str, list] | None, list[Diagnostic]]:
-    """Run each target; unsupported constructs are errors only for targets the user asked for by name."""
+def generate(project: ir.Project, requested: list[str], options, *, spans: dict[str, Span] | None = None,
+             on_target: OnTarget | None = None) -> tuple[dict[str, list] | None, list[Diagnostic]]:
+    """Run each target; unsupported constructs are errors only for targets the user asked for by name.
+
+    `spans` says where a target name or option key was written (relc.yaml), for the diagnostics about it.
+    """
     from relc import targets as registry
 
+    spans = spans or {}
     available = registry.names()
     explicit = bool(requested)
     names = list(dict.fromkeys(requested)) if explicit else sorted(registry.BUILTIN)
     diags: list[Diagnostic] = []
     unknown = [n for n in names if n not in available]
     for name in unknown:
-        diags.append(dg.make("RELC402", f"unknown target `{name}`",
+        diags.append(dg.make("RELC402", f"unknown target `{name}`", spans.get(name),
                              hint=dg.did_you_mean(name, available) or f"targets: {', '.join(available)}"))
     if unknown:
         return None, diags
     for name in names:
-        diags.extend(check_settings(name, registry.load(name), options.settings))
+        diags.extend(check_settings(name, registry.load(name), options.settings, spans))
     if dg.has_errors(diags):
         return None, diags
     outputs: dict[str, list] = {}
-    for name in names:
+    for position, name in enumerate(names, 1):
+        if on_target is not None:
+            on_target(name, position, len(names))
         artifacts, target_diags = registry.load(name).generate(project, options)
         for diag in target_diags:
             diags.append(diag if explicit or diag.code != "RELC401" else diag.as_warning())
         outputs[name] = artifacts
-    return outputs, diags
+    return outputs, list(dict.fromkeys(diags))  # a target may report one setting once per service
 
 
-def check_settings(name: str, target, settings: dict[str, str]) -> list[Diagnostic]:
+def check_settings(name: str, target, settings: dict[str, str],
+                   spans: dict[str, Span] | None = None) -> list[Diagnostic]:
     """Unknown keys and values outside a target's choices are errors, before anything is generated."""
     specs = getattr(target, "options", {})
+    spans = spans or {}
     diags = []
     for key, value in settings.items():
         prefix, _, option = key.partition(".")
@@ -46,10 +58,11 @@ def check_settings(name: str, target, settings: dict[str, str]) -> list[Diagnost
         spec = specs.get(option)
         if spec is None:
             known = [f"{name}.{k}" for k in specs]
-            diags.append(dg.make("RELC403", f"unknown option `{key}`",
+            diags.append(dg.make("RELC403", f"unknown option `{key}`", spans.get(key),
                                  hint=dg.did_you_mean(key, known) or f"{name} options: {', '.join(known) or 'none'}"))
         elif spec.choices and value not in spec.choices:
-            diags.append(dg.make("RELC403", f"`{key}` must be one of {', '.join(spec.choices)}, got `{value}`"))
+            diags.append(dg.make("RELC403", f"`{key}` must be one of {', '.join(spec.choices)}, got `{value}`",
+                                 spans.get(key)))
     return diags
 
 
@@ -66,7 +79,97 @@ def parse_settings(pairs: tuple[str, ...]) -> tuple[dict[str, str], list[Diagnos
     return settings, diags
 
 
-def write(out_dir: Path, outputs: dict[str, list]) -> list[Path]:
+def write(out_dir: Path, outputs: dict[str, list], **kwargs) -> list[Path]:
     from .writer import write_targets
 
-    return write_targets(out_dir, outputs)
+    return write_targets(out_dir, outputs, **kwargs)
+
+
+def foreign_diagnostics(out_dir: Path, found: dict[str, list[str]]) -> list[Diagnostic]:
+    """RELC502 for each target directory a build refused to replace: it holds files relc did not write."""
+    from .resolver import display_path
+
+    diags = []
+    for target, files in found.items():
+        shown = display_path(out_dir / target)
+        if files == ["."]:
+            message = f"refusing to replace {shown}: it is not a directory relc created"
+        else:
+            listed = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+            message = f"refusing to replace {shown}: it holds {len(files)} file(s) relc did not generate: {listed}"
+        diags.append(dg.make("RELC502", message, hint="move them elsewhere, or rerun with --force to replace "
+                                                      "the directory anyway (they are deleted)"))
+    return diags
+
+
+def compare(out_dir: Path, outputs: dict[str, list]) -> tuple[list[Diagnostic], dict[str, str]]:
+    """What `relc build` would change in out_dir, one diagnostic per file, plus stale files' text for carets."""
+    from . import manifest
+    from .writer import safe_relative
+
+    previous = manifest.read(out_dir)
+    diags: list[Diagnostic] = []
+    texts: dict[str, str] = {}
+    hashes: dict[str, dict[str, str]] = {}
+    for target, artifacts in outputs.items():
+        want = {safe_relative(a.path).as_posix(): a.content.encode("utf-8") for a in artifacts}
+        hashes[target] = {path: manifest.digest(data) for path, data in want.items()}
+        diags.extend(_compare_target(out_dir / target, want, previous.get(target), texts))
+    expected = manifest.render({**previous, **hashes}).encode("utf-8")
+    diags.extend(_compare_file(out_dir / manifest.MANIFEST_NAME, expected, None, texts, owned=True))
+    return diags, texts
+
+
+def _compare_target(base: Path, want: dict[str, bytes], recorded: dict[str, str] | None,
+                    texts: dict[str, str]) -> list[Diagnostic]:
+    from . import manifest
+    from .resolver import display_path
+
+    diags = []
+    on_disk = set(manifest.files_on_disk(base)) if base.is_dir() and not base.is_symlink() else set()
+    for path in sorted(want):
+        known = (recorded or {}).get(path)
+        diags.extend(_compare_file(base / path, want[path], known, texts, owned=known is not None)
+                     if path in on_disk else
+                     [dg.make("RELC504", f"{display_path(base / path)} is missing")])
+    for path in sorted(on_disk - set(want)):
+        mine = recorded is not None and path in recorded
+        why = "an earlier build generated it; `relc build` deletes it" if mine else \
+            "relc did not generate it; `relc build` refuses to replace the directory (RELC502)"
+        diags.append(dg.make("RELC505", f"{display_path(base / path)} is not generated by this build", hint=why))
+    return diags
+
+
+def _compare_file(path: Path, want: bytes, recorded: str | None, texts: dict[str, str], *,
+                  owned: bool) -> list[Diagnostic]:
+    """RELC503 at the first differing line of a file, RELC504 if it cannot be read."""
+    from .resolver import display_path
+
+    shown = display_path(path)
+    try:
+        have = path.read_bytes()
+    except OSError:
+        return [dg.make("RELC504", f"{shown} is missing")]
+    if have == want:
+        return []
+    old, new = have.decode("utf-8", "replace").split("\n"), want.decode("utf-8", "replace").split("\n")
+    line = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+    texts[shown] = "\n".join(old)
+    have_line, want_line = (old[line] if line < len(old) else ""), (new[line] if line < len(new) else "")
+    col = next((i for i, (a, b) in enumerate(zip(have_line, want_line)) if a != b), min(len(have_line), len(want_line)))
+    span = Span.point(shown, line + 1, col + 1, len(have_line) - col)
+    return [dg.make("RELC503", f"{shown} is out of date", span,
+                    hint=_stale_hint(have, new[line] if line < len(new) else "(end of file)", recorded, owned))]
+
+
+def _stale_hint(have: bytes, expected: str, recorded: str | None, owned: bool) -> str:
+    """Why the file differs, when relc can tell, and the line relc would write instead."""
+    from . import manifest
+
+    if not owned:
+        why = "relc did not generate it (the manifest does not list it), so `relc build` refuses to replace it; "
+    elif recorded is not None and manifest.digest(have) != recorded:
+        why = "edited by hand since relc generated it; "
+    else:
+        why = ""
+    return f"{why}relc would write here: {expected[:120]}{'...' if len(expected) > 120 else ''}"

@@ -1,7 +1,9 @@
-"""The `relc` command line: check, build, targets. Only this module touches the output directory."""
+"""The `relc` command line: check, build, test, targets. Only this module touches the output directory."""
 from __future__ import annotations
 
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -20,16 +22,73 @@ def _emit(diagnostics: list[Diagnostic], texts: dict[str, str], fmt: str, quiet:
     if fmt == "json":
         click.echo(render_json(diagnostics), nl=False)
         return
+    if fmt == "sarif":
+        click.echo(_sarif_renderer()(diagnostics, texts, __version__), nl=False)
+        return
     if diagnostics:
         click.echo(render_text(diagnostics, texts, color=sys.stderr.isatty()), err=True, nl=False)
         if not quiet:
             click.echo(f"relc: {summary(diagnostics)}", err=True)
 
 
-FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-                      help="How to print diagnostics: text with source carets (stderr), or JSON (stdout).")
-PATHS = click.argument("paths", nargs=-1, required=True, type=click.Path())
+def _sarif_renderer():
+    """compiler/sarif.py's render_sarif, imported only for --format sarif (looked up so tests can replace it)."""
+    import importlib
 
+    try:
+        return importlib.import_module(f"{__package__}.sarif").render_sarif
+    except (ImportError, AttributeError) as err:
+        raise click.UsageError(f"--format sarif is not available in this installation ({err})") from None
+
+
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
+                      show_default=True, help="How to print diagnostics: text with source carets (stderr), "
+                                              "JSON or SARIF 2.1.0 for code scanning (stdout).")
+FORMAT_TEXT_JSON = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                                show_default=True,
+                                help="How to print diagnostics: text with source carets (stderr), or JSON (stdout).")
+PATHS = click.argument("paths", nargs=-1, type=click.Path())
+
+
+def CONFIG(command):
+    """--config FILE and --no-config, shared by the commands that read relc.yaml."""
+    command = click.option("--no-config", is_flag=True, help="Do not read relc.yaml.")(command)
+    return click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+                        help="Project config to use instead of the nearest relc.yaml (looked for in the working "
+                             "directory and its parents, up to the repository root).")(command)
+
+
+def _config(config_path: str | None, no_config: bool, fmt: str):
+    """The project's relc.yaml, or an empty Config; an invalid file ends the run with its diagnostics."""
+    from .config import Config, find_config, load_config
+
+    if no_config and config_path:
+        raise click.UsageError("--config and --no-config exclude each other")
+    path = Path(config_path) if config_path else None if no_config else find_config(Path.cwd())
+    if path is None:
+        return Config()
+    config, diags = load_config(path)
+    if diags:
+        _emit(diags, config.texts, fmt)
+        sys.exit(EXIT_ERRORS)
+    return config
+
+
+def _sources(paths: tuple[str, ...], config) -> list[str]:
+    """PATHS from the command line, else relc.yaml's `sources`."""
+    if paths:
+        return list(paths)
+    if config.sources:
+        return list(config.sources)
+    where = f"{config.path} has no `sources`" if config.path else "no relc.yaml was found"
+    raise click.UsageError(f"no PATH given, and {where}")
+
+
+def _compile(sources: list[str], progress):
+    from .pipeline import compile_paths
+
+    progress.stage("checking")
+    return compile_paths(sources)
 
 # Commands that live in their own modules, imported only when invoked (or listed by --help).
 LAZY_COMMANDS: dict[str, str] = {
@@ -69,16 +128,21 @@ def main() -> None:
 
 @main.command()
 @PATHS
+@CONFIG
 @FORMAT
-def check(paths: tuple[str, ...], fmt: str) -> None:
+def check(paths: tuple[str, ...], config_path: str | None, no_config: bool, fmt: str) -> None:
     """Parse and validate PATHS (files, or directories searched for *.relc) without writing anything.
 
-    Fast enough for a pre-commit hook. Example: relc check examples/shop
+    Without PATHS, checks the `sources` listed in relc.yaml. Fast enough for a pre-commit hook.
+    Example: relc check examples/shop
     """
-    from .pipeline import compile_paths
+    from .progress import Progress
 
-    result = compile_paths(list(paths))
-    _emit(result.diagnostics, result.texts, fmt)
+    config = _config(config_path, no_config, fmt)
+    sources = _sources(paths, config)
+    with Progress() as progress:
+        result = _compile(sources, progress)
+    _emit(result.diagnostics, {**config.texts, **result.texts}, fmt)
     if fmt == "text" and result.ok:
         slos = len(result.project.slos()) if result.project else 0
         click.echo(f"relc: ok: {len(result.texts)} file(s), {slos} SLO(s)", err=True)
@@ -87,68 +151,151 @@ def check(paths: tuple[str, ...], fmt: str) -> None:
 
 @main.command()
 @PATHS
-@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Output directory; each target writes DIR/<target>/.")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False),
+              help="Output directory; each target writes DIR/<target>/. Default: `out` in relc.yaml.")
 @click.option("-t", "--target", "targets", multiple=True, metavar="NAME",
-              help="Target to build (repeatable). Default: every built-in target. See `relc targets`.")
-@click.option("--runbook-base-url", default="", metavar="URL",
+              help="Target to build (repeatable). Default: `targets` in relc.yaml, else every built-in target. "
+                   "See `relc targets`.")
+@click.option("--runbook-base-url", default=None, metavar="URL",
               help="Base URL of the published runbooks; alert runbook_url links are built from it.")
-@click.option("--dashboard-base-url", default="", metavar="URL",
+@click.option("--dashboard-base-url", default=None, metavar="URL",
               help="Base URL of Grafana; alert dashboard_url links are built from it.")
 @click.option("-O", "--option", "settings", multiple=True, metavar="TARGET.KEY=VALUE",
-              help="A target option (repeatable), e.g. -O prometheus.layout=operator. See `relc targets -v`.")
+              help="A target option (repeatable), e.g. -O prometheus.layout=operator; overrides the same key in "
+                   "relc.yaml. See `relc targets -v`.")
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; compare DIR with what this build would write and exit 1 listing stale, "
+                   "missing and extra files (for CI).")
+@click.option("--force", is_flag=True,
+              help="Replace target directories even when they hold files relc did not generate (deleting them).")
+@CONFIG
 @FORMAT
-def build(paths: tuple[str, ...], out_dir: str, targets: tuple[str, ...], runbook_base_url: str,
-          dashboard_base_url: str, settings: tuple[str, ...], fmt: str) -> None:
+def build(paths: tuple[str, ...], out_dir: str | None, targets: tuple[str, ...], runbook_base_url: str | None,
+          dashboard_base_url: str | None, settings: tuple[str, ...], check_only: bool, force: bool,
+          config_path: str | None, no_config: bool, fmt: str) -> None:
     """Check PATHS and generate artifacts for each target under DIR/<target>/.
 
     Each target directory is written aside and swapped in whole, so a failed or interrupted
-    build leaves the previous output untouched. A target asked for with --target turns what it
-    cannot express into errors; in a default build those are warnings.
+    build leaves the previous output untouched. DIR/.relc-manifest.json lists what relc wrote; a
+    target directory holding other files is not replaced without --force. A target asked for with
+    --target turns what it cannot express into errors; in a default build those are warnings.
 
     Example: relc build examples/shop -o out --target prometheus
     """
-    from . import build as builder
-    from .pipeline import compile_paths
+    from .progress import Progress
+
+    started = time.time()
+    config = _config(config_path, no_config, fmt)
+    sources, out = _sources(paths, config), _out_dir(out_dir, config)
+    request = _build_request(config, targets, runbook_base_url, dashboard_base_url, settings)
+    with Progress() as progress:
+        outputs, diagnostics, texts = _generate(sources, request, progress)
+        texts.update(config.texts)
+        tail, after = [], ""
+        if outputs is not None:
+            step = _compare_output if check_only else _write_output
+            tail, after = step(out, outputs, texts, progress, force=force, started=started)
+    _emit(diagnostics + tail, texts, fmt)
+    if fmt == "text" and after:
+        click.echo(after, err=True)
+    sys.exit(EXIT_ERRORS if outputs is None or dg.has_errors(tail) else EXIT_OK)
+
+
+def _out_dir(out_dir: str | None, config) -> Path:
+    if out_dir or config.out:
+        return Path(out_dir or config.out)
+    where = f"{config.path} has no `out`" if config.path else "no relc.yaml was found"
+    raise click.UsageError(f"missing option -o/--out, and {where}")
+
+
+@dataclass(frozen=True)
+class _BuildRequest:
+    """Command-line flags over relc.yaml: target options, targets asked for, where config values were written."""
+
+    options: object
+    requested: list[str]
+    spans: dict
+    bad: list[Diagnostic]
+
+
+def _build_request(config, targets, runbook_base_url, dashboard_base_url, settings) -> _BuildRequest:
     from relc.targets import Options
 
-    parsed, bad_settings = builder.parse_settings(settings)
-    result = compile_paths(list(paths))
-    diagnostics = list(result.diagnostics) + bad_settings
+    from . import build as builder
+
+    parsed, bad = builder.parse_settings(settings)
+    options = Options(
+        runbook_base_url=runbook_base_url if runbook_base_url is not None else config.runbook_base_url or "",
+        dashboard_base_url=dashboard_base_url if dashboard_base_url is not None else config.dashboard_base_url or "",
+        settings={**config.options, **parsed})
+    spans = {key: span for key, span in config.spans.items()  # only for values that came from the file
+             if (key in config.options and key not in parsed) or (not targets and key in config.targets)}
+    return _BuildRequest(options, list(targets or config.targets), spans, bad)
+
+
+def _generate(sources: list[str], request: _BuildRequest, progress):
+    """Compile and run the targets: (outputs or None on errors, sorted diagnostics, source texts)."""
+    from . import build as builder
+
+    result = _compile(sources, progress)
+    diagnostics = list(result.diagnostics) + request.bad
     outputs = None
-    if result.ok and not bad_settings:
-        options = Options(runbook_base_url=runbook_base_url, dashboard_base_url=dashboard_base_url,
-                          settings=parsed)
-        outputs, more = builder.generate(result.project, list(targets), options)
-        diagnostics.extend(more)
-    failed = dg.has_errors(diagnostics)
-    _emit(sorted(diagnostics, key=dg.sort_key), result.texts, fmt)
-    if failed or outputs is None:
-        sys.exit(EXIT_ERRORS)
+    if result.ok and not request.bad:
+        outputs, more = builder.generate(result.project, request.requested, request.options, spans=request.spans,
+                                         on_target=lambda name, i, n: progress.stage(f"generating {name} ({i}/{n})"))
+        diagnostics += more
+        outputs = None if dg.has_errors(diagnostics) else outputs
+    return outputs, sorted(diagnostics, key=dg.sort_key), dict(result.texts)
+
+
+def _write_output(out: Path, outputs: dict[str, list], texts, progress, *, force: bool, started: float):
+    """Write the build: (diagnostics, closing line)."""
+    from . import build as builder
+    from .writer import ForeignFiles
+
+    def tick(target: str, done: int, total: int) -> None:
+        progress.count(f"writing {target}", done, total)
+
     try:
-        written = builder.write(Path(out_dir), outputs)
+        written = builder.write(out, outputs, force=force, progress=tick, started=started)
+    except ForeignFiles as refused:
+        return builder.foreign_diagnostics(out, refused.found), ""
     except OSError as err:
-        reason = err.strerror or str(err)
-        _emit([dg.make("RELC501", f"cannot write to {out_dir}: {reason}")], {}, fmt)
-        sys.exit(EXIT_ERRORS)
-    if fmt == "text":
-        count = sum(len(a) for a in outputs.values())
-        click.echo(f"relc: wrote {count} file(s) to {', '.join(str(p) for p in written)}", err=True)
-    sys.exit(EXIT_OK)
+        return [dg.make("RELC501", f"cannot write to {out}: {err.strerror or err}")], ""
+    count = sum(len(a) for a in outputs.values())
+    return [], f"relc: wrote {count} file(s) to {', '.join(str(p) for p in written)}"
+
+
+def _compare_output(out: Path, outputs: dict[str, list], texts, progress, **_):
+    """`build --check`: (one diagnostic per file that differs, closing line); writes nothing."""
+    from . import build as builder
+
+    progress.stage("comparing")
+    diags, stale_texts = builder.compare(out, outputs)
+    texts.update(stale_texts)
+    count = sum(len(a) for a in outputs.values())
+    if not diags:
+        return [], f"relc: {out} is up to date ({count} file(s))"
+    kinds = [d.code for d in diags]
+    return diags, (f"relc: {out} is out of date: {kinds.count('RELC503')} stale, {kinds.count('RELC504')} missing, "
+                   f"{kinds.count('RELC505')} extra; run the same `relc build` without --check to update it")
 
 
 @main.command("test")
 @PATHS
 @click.option("--keep", "keep_dir", type=click.Path(file_okay=False), default=None,
               help="Write the rules and generated tests to this directory and keep them (default: a temp dir).")
-@FORMAT
-def test_command(paths: tuple[str, ...], keep_dir: str | None, fmt: str) -> None:
+@CONFIG
+@FORMAT_TEXT_JSON
+def test_command(paths: tuple[str, ...], keep_dir: str | None, config_path: str | None, no_config: bool,
+                 fmt: str) -> None:
     """Prove the alerts: generate promtool unit tests for every SLO and run them.
 
     For each SLO, relc writes synthetic series that burn its error budget at chosen rates and
     checks with `promtool test rules` that each alert tier fires no later than the SRE Workbook
     predicts, not before the data warrants it, and resolves after recovery. Needs promtool
-    (Debian package `prometheus`). Example: relc test examples/shop
+    (Debian package `prometheus`). Without PATHS, uses `sources` from relc.yaml.
+    Example: relc test examples/shop
     """
     import tempfile
 
@@ -157,7 +304,8 @@ def test_command(paths: tuple[str, ...], keep_dir: str | None, fmt: str) -> None
     from .prooftest import promtool_path, run_promtool_tests
     from relc.targets import Options
 
-    result = compile_paths(list(paths))
+    config = _config(config_path, no_config, fmt)
+    result = compile_paths(_sources(paths, config))
     if not result.ok:
         _emit(result.diagnostics, result.texts, fmt)
         sys.exit(EXIT_ERRORS)
@@ -172,7 +320,10 @@ def test_command(paths: tuple[str, ...], keep_dir: str | None, fmt: str) -> None
         sys.exit(EXIT_ERRORS)
     with tempfile.TemporaryDirectory(prefix="relc-test-") as scratch:
         out = Path(keep_dir) if keep_dir else Path(scratch)
-        builder.write(out, outputs)
+        tail, _ = _write_output(out, outputs, {}, _NoProgress(), force=False, started=time.time())
+        if tail:
+            _emit(tail, {}, fmt)
+            sys.exit(EXIT_ERRORS)
         tests = sorted((out / "prometheus" / "tests").glob("*.test.yml"))
         if not tests:
             click.echo("relc: no SLO has a generated proof (see the warnings above)", err=True)
@@ -181,6 +332,16 @@ def test_command(paths: tuple[str, ...], keep_dir: str | None, fmt: str) -> None
     click.echo(output, nl=False)
     click.echo(f"relc: {len(tests)} proof file(s) {'passed' if passed else 'FAILED'}", err=True)
     sys.exit(EXIT_OK if passed else EXIT_ERRORS)
+
+
+class _NoProgress:
+    """Progress calls that draw nothing, for steps whose own output is the progress."""
+
+    def stage(self, label: str) -> None:
+        pass
+
+    def count(self, label: str, done: int, total: int) -> None:
+        pass
 
 
 @main.command("targets")

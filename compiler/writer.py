@@ -1,19 +1,41 @@
-"""Atomic output: each target's directory is built aside, then swapped in whole, so no build is half-written."""
+"""Atomic output: each target's directory is built aside, then swapped in whole, so no build is half-written.
+
+A build stages every target first (the slow part), then swaps them all in (renames only), then records
+what it wrote in DIR/.relc-manifest.json. Killed while staging, it leaves the previous output as it
+was plus `.<target>.tmp-<pid>-*` directories, which the next build removes. A failure during the
+swaps swaps the finished ones back.
+"""
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 import os
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path, PurePosixPath
+from typing import Callable
+
+from . import manifest
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+_STAGING = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)-[A-Za-z0-9_]+$")
+
+Progress = Callable[[str, int, int], None]  # (target, files written, files in target)
 
 
 class UnsafePath(ValueError):
     """A target produced a path that would leave its directory: a bug, never written."""
+
+
+class ForeignFiles(Exception):
+    """Target directories hold files relc did not generate; replacing them needs force."""
+
+    def __init__(self, found: dict[str, list[str]]):
+        super().__init__(", ".join(found))
+        self.found = found
 
 
 def safe_relative(path: str) -> PurePosixPath:
@@ -23,61 +45,115 @@ def safe_relative(path: str) -> PurePosixPath:
     return pure
 
 
-def write_targets(out_dir: Path, outputs: dict[str, list]) -> list[Path]:
+def write_targets(out_dir: Path, outputs: dict[str, list], *, force: bool = False,
+                  progress: Progress | None = None, started: float | None = None) -> list[Path]:
     """Write every target's artifacts into DIR/<target>/, replacing what a previous build left there."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    staged: dict[str, Path] = {}
+    remove_stale(out_dir, time.time() if started is None else started)
+    previous = manifest.read(out_dir)
+    encoded = {target: [(safe_relative(a.path), a.content.encode("utf-8")) for a in artifacts]
+               for target, artifacts in outputs.items()}
+    hashes = {target: {rel.as_posix(): manifest.digest(data) for rel, data in files}
+              for target, files in encoded.items()}
+    found = {} if force else manifest.foreign(out_dir, hashes, previous)
+    if found:
+        raise ForeignFiles(found)
+    staged = _stage_all(out_dir, encoded, progress)
     try:
-        for target, artifacts in outputs.items():
-            staged[target] = _stage(out_dir, target, artifacts)
+        union = {**previous, **{t: {**hashes[t], **previous.get(t, {})} for t in hashes}}
+        if union != previous:  # first: every file a target directory can hold from here on is listed
+            manifest.write(out_dir, union)
+        asides = _commit(out_dir, staged)
     except BaseException:
         for tmp in staged.values():
-            shutil.rmtree(tmp, ignore_errors=True)
+            _remove(tmp)
         raise
-    written = []
-    for target, tmp in staged.items():
-        _swap_in(tmp, out_dir / target)
-        written.append(out_dir / target)
-    return written
+    manifest.write(out_dir, {**previous, **hashes})
+    for aside in asides:
+        _remove(aside)
+    return [out_dir / target for target in staged]
 
 
-def _stage(out_dir: Path, target: str, artifacts: list) -> Path:
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target}.tmp-", dir=out_dir))
+def _stage_all(out_dir: Path, encoded: dict[str, list], progress: Progress | None) -> dict[str, Path]:
+    """Write every target aside; on any failure remove what was staged."""
+    staged: dict[str, Path] = {}
     try:
-        os.chmod(tmp, 0o777 & ~_umask())
-        for artifact in artifacts:
-            dest = tmp.joinpath(*safe_relative(artifact.path).parts)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with open(dest, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(artifact.content)
+        for target, files in encoded.items():
+            staged[target] = Path(tempfile.mkdtemp(prefix=f".{target}.tmp-{os.getpid()}-", dir=out_dir))
+            _stage(staged[target], target, files, progress)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        for tmp in staged.values():
+            _remove(tmp)
         raise
-    return tmp
+    return staged
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _stage(tmp: Path, target: str, files: list[tuple[PurePosixPath, bytes]], progress: Progress | None) -> None:
+    """Write one target's files into its staging directory."""
+    os.chmod(tmp, 0o777 & ~manifest._umask())
+    made: set[Path] = {tmp}
+    for count, (rel, data) in enumerate(files, 1):
+        dest = tmp.joinpath(*rel.parts)
+        if dest.parent not in made:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            made.add(dest.parent)
+        with open(dest, "wb") as handle:
+            handle.write(data)
+        if progress is not None:
+            progress(target, count, len(files))
 
 
-def _swap_in(tmp: Path, dest: Path) -> None:
-    """Exchange atomically where the kernel can (Linux renameat2), else two renames that never lose data."""
-    if not dest.exists():
+def _commit(out_dir: Path, staged: dict[str, Path]) -> list[Path]:
+    """Swap every staged directory in; if one fails, swap back those already in. Returns the old ones."""
+    done: list[tuple[Path, Path | None]] = []
+    try:
+        for target, tmp in staged.items():
+            done.append((out_dir / target, _swap_in(tmp, out_dir / target)))
+    except BaseException:
+        for dest, aside in reversed(done):
+            _swap_back(dest, aside)
+        raise
+    return [aside for _, aside in done if aside is not None]
+
+
+def _swap_in(tmp: Path, dest: Path) -> Path | None:
+    """Put tmp at dest; returns where the previous dest now is (None if there was none)."""
+    if not os.path.lexists(dest):
         os.rename(tmp, dest)
-        return
+        return None
     if _exchange(tmp, dest):
-        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous output
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
-    os.rmdir(old)
+        return tmp  # tmp now holds the previous output
+    old = _aside_name(dest)
     os.rename(dest, old)
-    os.rename(tmp, dest)
-    shutil.rmtree(old, ignore_errors=True)
+    try:
+        os.rename(tmp, dest)
+    except BaseException:
+        os.rename(old, dest)
+        raise
+    return old
+
+
+def _swap_back(dest: Path, aside: Path | None) -> None:
+    """Undo one _swap_in, best effort: the previous output goes back to dest."""
+    if aside is None:
+        new = _aside_name(dest)
+        os.rename(dest, new)
+        _remove(new)
+    elif not _exchange(aside, dest):
+        new = _aside_name(dest)
+        os.rename(dest, new)
+        os.rename(aside, dest)
+        _remove(new)
+
+
+def _aside_name(dest: Path) -> Path:
+    old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-{os.getpid()}-", dir=dest.parent))
+    os.rmdir(old)
+    return old
 
 
 def _exchange(a: Path, b: Path) -> bool:
+    """Linux renameat2(RENAME_EXCHANGE): both names stay valid at every instant."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
         renameat2 = libc.renameat2
@@ -85,3 +161,38 @@ def _exchange(a: Path, b: Path) -> bool:
         return False
     result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
     return result == 0
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_stale(out_dir: Path, started: float) -> list[Path]:
+    """Delete what killed relc runs left: relc's staging names, an owner that is gone, older than this run."""
+    removed = []
+    for entry in os.scandir(out_dir):
+        match = _STAGING.match(entry.name)
+        if not match or int(match["pid"]) == os.getpid() or _alive(int(match["pid"])):
+            continue
+        if entry.stat(follow_symlinks=False).st_mtime < started:
+            _remove(Path(entry.path))
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs (on Windows os.kill would end it, so assume it does)."""
+    if os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OverflowError, ValueError):
+        return False
+    except OSError:
+        return True  # e.g. another user's process
+    return True

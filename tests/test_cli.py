@@ -76,14 +76,17 @@ def test_failed_build_leaves_previous_output_intact(tmp_path: Path):
     assert invoke("build", BAD, "-o", str(tmp_path)).exit_code == 1
     after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     assert after == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary directories left behind"
+    leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".") and p.name != ".relc-manifest.json"]
+    assert not leftovers, "no temporary directories left behind"
 
 
 def test_rebuild_replaces_target_dir_and_keeps_others(tmp_path: Path):
     (tmp_path / "prometheus").mkdir()
     (tmp_path / "prometheus" / "stale.rules.yml").write_text("old")
     (tmp_path / "README.md").write_text("mine")
-    assert invoke("build", SHOP, "-o", str(tmp_path)).exit_code == 0
+    refused = invoke("build", SHOP, "-o", str(tmp_path))
+    assert refused.exit_code == 1 and "error[RELC502]" in refused.output, "a file relc did not write is not deleted"
+    assert invoke("build", SHOP, "-o", str(tmp_path), "--force").exit_code == 0
     assert not (tmp_path / "prometheus" / "stale.rules.yml").exists()
     assert (tmp_path / "README.md").read_text() == "mine"
     assert sorted(p.name for p in (tmp_path / "prometheus").iterdir()) == [
