@@ -95,6 +95,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "pack": "relc.compiler.packs_doc:pack_group",
     "explain": "relc.compiler.explain:explain_command",
     "init": "relc.compiler.init:init_command",
+    "import": "relc.compiler.importers.convert:import_command",
+    "fmt": "relc.compiler.fmt:fmt_command",
 }
 
 

@@ -75,7 +75,7 @@ def load(root: Path, span: Span) -> tuple[Pack | None, list[Diagnostic]]:
     """Parse every .relc file under the pack root (imports cannot leave it) and read its manifest."""
     from .resolver import _Loader, discover
 
-    files, diags = discover([str(root)])
+    files, diags = discover([str(root)], yaml=False)
     loader = _Loader()
     for file, pack_root in files:
         loader.load(file, pack_root, stack=())

@@ -11,6 +11,7 @@ from .parser import parse
 from .syntax import Block, Import, Module
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
+YAML_SUFFIXES = (".yml", ".yaml")
 SKIPPED_DIRS = {"_gen", "node_modules", "__pycache__"}
 
 
@@ -31,16 +32,21 @@ def display_path(path: Path) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
-def discover(inputs: list[str]) -> tuple[list[tuple[Path, Path]], list[Diagnostic]]:
-    """Expand the command-line paths to (file, root) pairs, directories searched recursively."""
+def discover(inputs: list[str], yaml: bool = True) -> tuple[list[tuple[Path, Path]], list[Diagnostic]]:
+    """Expand the command-line paths to (file, root) pairs, directories searched recursively.
+
+    With `yaml`, directories also yield the Sloth and OpenSLO specs among their .yml/.yaml files.
+    """
     found: list[tuple[Path, Path]] = []
     diags: list[Diagnostic] = []
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*.relc") if p.is_file() and not _skipped(p, path))
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not _skipped(p, path)
+                           and (p.suffix == ".relc" or yaml and p.suffix in YAML_SUFFIXES and _is_spec(p)))
             if not files:
-                diags.append(dg.make("RELC204", f"no .relc files found under {raw}"))
+                what = ".relc, Sloth or OpenSLO files" if yaml else ".relc files"
+                diags.append(dg.make("RELC204", f"no {what} found under {raw}"))
             for file in files:
                 if _inside(file, path):
                     found.append((file, path))
@@ -52,6 +58,17 @@ def discover(inputs: list[str]) -> tuple[list[tuple[Path, Path]], list[Diagnosti
         else:
             diags.append(dg.make("RELC201", f"cannot read {raw}: no such file or directory"))
     return found, diags
+
+
+def _is_spec(path: Path) -> bool:
+    """A cheap look at the start of a YAML file, so unrelated YAML in a repository is left alone."""
+    from .importers import sniff
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return sniff(handle.read(65536))
+    except OSError:
+        return False
 
 
 def _skipped(path: Path, root: Path) -> bool:
@@ -72,14 +89,38 @@ def resolve(inputs: list[str]) -> tuple[SourceSet, list[Diagnostic]]:
     entries, diags = discover(inputs)
     loader = _Loader()
     for file, root in entries:
-        loader.load(file, root, stack=())
+        if file.suffix not in YAML_SUFFIXES:
+            loader.load(file, root, stack=())
     diags.extend(loader.diagnostics)
+    specs = [file for file, _ in entries if file.suffix in YAML_SUFFIXES]
+    if specs:
+        diags.extend(_load_specs(specs, loader.sources))
     if not diags and any(isinstance(i, Block) and i.kind in ("use", "pack")
                          for m in loader.sources.modules for i in m.items):
         from .packs_resolve import resolve_packs  # only projects that use packs pay for them
 
         diags.extend(resolve_packs(loader.sources))
     return loader.sources, diags
+
+
+def _load_specs(files: list[Path], sources: SourceSet) -> list[Diagnostic]:
+    """Sloth and OpenSLO YAML, read together so references across files resolve, as relc modules."""
+    from .importers import load_yaml_modules
+
+    texts, diags = [], []
+    for file in dict.fromkeys(f.resolve() for f in files):
+        shown = display_path(file)
+        try:
+            if file.stat().st_size > MAX_FILE_BYTES:
+                diags.append(dg.make("RELC201", f"{shown} is larger than 16 MiB"))
+                continue
+            texts.append((shown, file.read_text(encoding="utf-8-sig")))
+        except (OSError, UnicodeDecodeError) as err:
+            diags.append(dg.make("RELC201", f"cannot read {shown}: {getattr(err, 'strerror', None) or err}"))
+    modules, more = load_yaml_modules(texts)
+    sources.texts.update(dict(texts))
+    sources.modules.extend(modules[path] for path, _ in texts if path in modules)
+    return diags + more
 
 
 class _Loader:

@@ -10,6 +10,7 @@ BUILTIN: dict[str, str] = {
     "grafana": "relc.targets.grafana:TARGET",
     "runbook": "relc.targets.runbook:TARGET",
     "datadog": "relc.targets.datadog:TARGET",
+    "openslo": "relc.targets.openslo:TARGET",
 }
 ENTRY_POINT_GROUP = "relc.targets"
 
