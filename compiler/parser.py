@@ -1,18 +1,33 @@
-"""Stage 1, parse: source text to syntax tree, with syntax errors as diagnostics (never exceptions)."""
+"""Stage 1, parse: source text to syntax tree, with syntax errors as diagnostics (never exceptions).
+
+Two parsers accept the language of grammar/relc.lark. A hand-written recursive-descent parser
+(`_FastParser`) handles valid input, about ten times faster than lark and without importing it;
+on anything it does not expect it gives up, and the lark LALR parser, the reference, parses the
+file again and reports the syntax error. Both build the tree with the same `_Builder` methods.
+The fast path runs only while the grammar's hash is the one it was written for.
+"""
 from __future__ import annotations
 
+import os
 import re
 from decimal import Decimal
-
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from typing import TYPE_CHECKING
 
 from . import diagnostics as dg
 from .diagnostics import Diagnostic, Span
 from .syntax import Attribute, Block, Import, MapEntry, Matcher, Module, SelectorLit, Value
 from .units import parse_duration_ms
 
+if TYPE_CHECKING:
+    from lark import Lark, Token
+    from lark.exceptions import UnexpectedInput
+
 _PARSER: Lark | None = None
+_GRAMMAR: tuple[str, int] | None = None  # (text, CRC-32) of grammar/relc.lark
+# The CRC-32 of the grammar/relc.lark that `_FastParser` implements. When the grammar changes, the
+# fast path switches itself off (every file goes through lark) until `_FastParser` is updated to
+# match and this checksum with it; `python3 benchmarks/check_fastpaths.py` compares the parsers.
+FAST_GRAMMAR_CRC32 = 0x41e51426
 
 TOKEN_NAMES = {
     "NAME": "a name", "STRING": "a string", "RAW_STRING": "a raw string", "PERCENT": "a percentage",
@@ -24,20 +39,64 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "0": "\0"}
 _ESCAPE_RE = re.compile(r"\\(u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}|.)", re.S)
 
 
+def _grammar() -> tuple[str, int]:
+    global _GRAMMAR
+    if _GRAMMAR is None:
+        from importlib.resources import files
+        from zlib import crc32
+
+        data = files("relc.grammar").joinpath("relc.lark").read_bytes()
+        _GRAMMAR = (data.decode("utf-8"), crc32(data.replace(b"\r\n", b"\n")))
+    return _GRAMMAR
+
+
+def _cache_file(grammar_crc: int, lark_version: str) -> str | None:
+    """Where lark may keep the built parser: a per-user cache directory (RELC_CACHE_DIR, else
+    $XDG_CACHE_HOME/relc or ~/.cache/relc), one file per grammar and lark version. None when there
+    is no usable directory; lark itself ignores a cache file it cannot read, load or write."""
+    base = os.environ.get("RELC_CACHE_DIR")
+    if not base:
+        root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        if not os.path.isabs(root):
+            return None
+        base = os.path.join(root, "relc")
+    try:
+        os.makedirs(base, mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(base, os.W_OK | os.X_OK) and not os.access(base, os.R_OK | os.X_OK):
+        return None
+    return os.path.join(base, f"grammar-{grammar_crc:08x}-lark-{lark_version}.cache")
+
+
 def grammar_parser() -> Lark:
-    """Build the LALR parser once per process; later calls reuse it."""
+    """Build the LALR parser once per process (from the user cache when present); later calls reuse it."""
     global _PARSER
     if _PARSER is None:
-        _PARSER = Lark.open_from_package("relc.grammar", "relc.lark", parser="lalr",
-                                         propagate_positions=True, maybe_placeholders=False)
+        import lark
+
+        cache = _cache_file(_grammar()[1], lark.__version__) or False
+        _PARSER = lark.Lark.open_from_package("relc.grammar", "relc.lark", parser="lalr", cache=cache,
+                                              propagate_positions=True, maybe_placeholders=False)
     return _PARSER
 
 
 def parse(path: str, text: str) -> tuple[Module | None, list[Diagnostic]]:
     """Parse one file; on a syntax error return no module and one diagnostic at the offending token."""
+    if _grammar()[1] == FAST_GRAMMAR_CRC32:
+        try:
+            return _FastParser(path, text).module()
+        except Exception:  # noqa: BLE001 - anything unexpected: lark parses it again and reports it
+            pass
+    return _parse_with_lark(path, text)
+
+
+def _parse_with_lark(path: str, text: str) -> tuple[Module | None, list[Diagnostic]]:
+    from lark.exceptions import UnexpectedInput, VisitError
+
     try:
         tree = grammar_parser().parse(text)
-        builder = _TreeBuilder(path)
+        builder = _tree_builder_class()(path)
         module = builder.transform(tree)
     except UnexpectedInput as err:
         return None, [_syntax_error(path, text, err)]
@@ -58,6 +117,8 @@ def _too_deep(path: str) -> Diagnostic:
 
 
 def _syntax_error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     line, col = max(err.line, 1), max(err.column, 1)
     if isinstance(err, UnexpectedCharacters):
         char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
@@ -87,6 +148,8 @@ def _syntax_error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
 
 def _unclosed_brace(path: str, text: str) -> Span | None:
     """The innermost `{` left open at end of file, found with the grammar's own lexer."""
+    from lark.exceptions import UnexpectedInput
+
     stack: list[Token] = []
     try:
         for tok in grammar_parser().lex(text):
@@ -130,9 +193,11 @@ class _EscapeError(Exception):
         self.diagnostic = diagnostic
 
 
-@v_args(meta=True)
-class _TreeBuilder(Transformer):
-    """Turns lark's tree into relc's syntax dataclasses, attaching spans."""
+class _Builder:
+    """Builds relc's syntax dataclasses, with spans, from one grammar rule's children at a time.
+
+    Each public method is named after a rule and takes (meta, children) the way lark calls a
+    transformer with `v_args(meta=True)`; a token child is a `str` with lark's position attributes."""
 
     def __init__(self, path: str):
         super().__init__()
@@ -164,7 +229,7 @@ class _TreeBuilder(Transformer):
 
     def block_label(self, meta, children):
         child = children[0]
-        if isinstance(child, Token):
+        if isinstance(child, str):  # a NAME token
             return ("label", str(child), self._tok_span(child))
         return ("label", child.data, child.span)
 
@@ -225,7 +290,7 @@ class _TreeBuilder(Transformer):
 
     def map_entry(self, meta, children):
         key, value = children
-        if isinstance(key, Token):
+        if isinstance(key, str):  # a NAME token
             return MapEntry(str(key), self._tok_span(key), value)
         return MapEntry(key.data, key.span, value)
 
@@ -249,3 +314,226 @@ class _TreeBuilder(Transformer):
                                             "raw strings r\"...\" take text as written"))
 
         return _ESCAPE_RE.sub(replace, body)
+
+
+_TREE_BUILDER: type | None = None
+
+
+def _tree_builder_class() -> type:
+    """`_Builder` as a lark Transformer: the same methods, called with (meta, children) by lark."""
+    global _TREE_BUILDER
+    if _TREE_BUILDER is None:
+        from lark import Transformer, v_args
+
+        rules = {name: f for name, f in vars(_Builder).items() if not name.startswith("_")}
+        _TREE_BUILDER = v_args(meta=True)(type("_TreeBuilder", (_Builder, Transformer), rules))
+    return _TREE_BUILDER
+
+
+# ---- The fast path: a recursive-descent parser for grammar/relc.lark ------------------------------
+
+class _Fallback(Exception):
+    """The fast parser met something it does not handle; lark decides."""
+
+
+class _Tok(str):
+    """A token: its text, plus the attributes of lark's Token that `_Builder` reads."""
+
+    type: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+class _Meta:
+    __slots__ = ("line", "column", "end_line", "end_column")
+
+    def __init__(self, line: int, column: int, end_line: int, end_column: int):
+        self.line, self.column, self.end_line, self.end_column = line, column, end_line, end_column
+
+
+# The grammar's terminals, most specific first as lark orders them (priority, then width), each
+# after any whitespace and comments; a NAME spelt `import`, `true` or `false` is the keyword.
+_FAST_TOKEN = re.compile(r"(?:[ \t\f\r\n]+|#[^\n]*|//[^\n]*)*(?:" + "|".join([
+    r'(?P<raw>r#"(?:.|\n)*?"#|r"[^"]*")',
+    r"(?P<percent>[0-9]+(?:\.[0-9]+)?%)",
+    r"(?P<duration>(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h|d|w|y))+)",
+    r"(?P<number>-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)",
+    r"(?P<name>[A-Za-z_][A-Za-z0-9_:-]*)",
+    r'(?P<string>"(?:[^"\\\n]|\\.)*")',
+    r"(?P<op>=~|!~|!=|[={}\[\],.])",
+    r"(?P<end>\Z)",
+]) + ")")
+_KEYWORDS = frozenset(("import", "true", "false"))
+_SCALARS = {"string": "plain_string", "raw": "raw_string", "percent": "percent", "duration": "duration",
+            "number": "number"}
+
+
+def _tokens(text: str) -> list[_Tok]:
+    """Split text into tokens with lark's positions (1-based columns, end column one past the end).
+    A punctuation token's type is its text; the list ends with an empty token of type `end`."""
+    out: list[_Tok] = []
+    match, count, rindex = _FAST_TOKEN.match, text.count, text.rindex
+    pos, line, line_start = 0, 1, 0
+    while True:
+        m = match(text, pos)
+        if m is None:
+            raise _Fallback
+        kind = m.lastgroup
+        start, pos = m.span(kind)
+        newlines = count("\n", m.start(), start)
+        if newlines:
+            line += newlines
+            line_start = rindex("\n", 0, start) + 1
+        tok = _Tok(m.group(kind))
+        tok.type, tok.line, tok.column = tok if kind == "op" else kind, line, start - line_start + 1
+        if kind == "raw" and "\n" in tok:
+            line += tok.count("\n")
+            line_start = rindex("\n", 0, pos) + 1
+        tok.end_line, tok.end_column = line, pos - line_start + 1
+        out.append(tok)
+        if kind == "end":
+            return out
+
+
+class _FastParser:
+    """Recursive descent over the token list; raises _Fallback where lark would report an error,
+    and also wherever lark's contextual lexer would read a keyword as a name (lark handles those)."""
+
+    def __init__(self, path: str, text: str):
+        self.toks = _tokens(text)
+        self.i = 0
+        self.b = _Builder(path)
+
+    def module(self) -> tuple[Module, list[Diagnostic]]:
+        items = []
+        while self.toks[self.i].type != "end":
+            items.append(self.item())
+        return self.b.start(None, items), self.b.diagnostics
+
+    def next(self, *types: str) -> _Tok:
+        """The next token, which must be of one of `types` when they are given."""
+        tok = self.toks[self.i]
+        if tok.type == "end" or (types and tok.type not in types):
+            raise _Fallback
+        self.i += 1
+        return tok
+
+    def name(self) -> _Tok:
+        tok = self.next("name")
+        if tok in _KEYWORDS:
+            raise _Fallback
+        return tok
+
+    def item(self):
+        first = self.next("name")
+        if first == "import":
+            value = self.string()
+            return self.b.import_stmt(_between(first, value.span), [value])
+        if first in _KEYWORDS:
+            raise _Fallback
+        kind = self.toks[self.i].type
+        if kind == "=":
+            self.i += 1
+            value = self.value()
+            return self.b.attribute(_between(first, value.span), [first, value])
+        children: list = [first]
+        end = None
+        if kind == "name":
+            label = self.name()
+            children.append(self.b.block_label(_at(label), [label]))
+            end, kind = label, self.toks[self.i].type
+        elif kind == "string" or kind == "raw":
+            value = self.string()
+            children.append(self.b.block_label(_at(value.span), [value]))
+            end, kind = value.span, self.toks[self.i].type
+        if kind == "{":
+            opened = self.next()
+            items = []
+            while self.toks[self.i].type != "}":
+                items.append(self.item())
+            end = self.next()
+            children.append(self.b.body(_between(opened, end), items))
+        if end is None:
+            raise _Fallback
+        return self.b.block(_between(first, end), children)
+
+    def string(self) -> Value:
+        tok = self.next("string", "raw")
+        if tok.type == "string":
+            return self.b.plain_string(_at(tok), [tok])
+        return self.b.raw_string(_at(tok), [tok])
+
+    def value(self) -> Value:
+        tok = self.next()
+        kind = tok.type
+        if kind in _SCALARS:
+            return getattr(self.b, _SCALARS[kind])(_at(tok), [tok])
+        if kind == "name":
+            if tok == "true":
+                return self.b.true(_at(tok), [])
+            if tok == "false":
+                return self.b.false(_at(tok), [])
+            if tok == "import":
+                raise _Fallback
+            return self.selector(tok) if self.toks[self.i].type == "{" else self.ref(tok)
+        if kind == "[":
+            return self.sequence(tok)
+        if kind == "{":
+            return self.mapping(tok)
+        raise _Fallback
+
+    def ref(self, first: _Tok) -> Value:
+        parts = [first]
+        while self.toks[self.i].type == ".":
+            self.i += 1
+            parts.append(self.name())
+        return self.b.ref(_between(first, parts[-1]), parts)
+
+    def selector(self, metric: _Tok) -> Value:
+        self.next("{")
+        children: list = [metric]
+        while self.toks[self.i].type != "}":
+            label = self.name()
+            op = self.next("=", "=~", "!=", "!~")
+            value = self.string() if self.toks[self.i].type in ("string", "raw") else self.ref(self.name())
+            children.append(self.b.matcher(_between(label, value.span), [label, op, value]))
+            if self.toks[self.i].type != "}":
+                self.next(",")
+        closed = self.next()
+        return self.b.selector(_between(metric, closed), children)
+
+    def sequence(self, opened: _Tok) -> Value:
+        values = []
+        while self.toks[self.i].type != "]":
+            values.append(self.value())
+            if self.toks[self.i].type != "]":
+                self.next(",")
+        closed = self.next()
+        return self.b.list(_between(opened, closed), values)
+
+    def mapping(self, opened: _Tok) -> Value:
+        entries = []
+        while self.toks[self.i].type != "}":
+            key = self.string() if self.toks[self.i].type in ("string", "raw") else self.name()
+            self.next("=")
+            entries.append(self.b.map_entry(None, [key, self.value()]))
+            if self.toks[self.i].type == ",":
+                self.i += 1
+        closed = self.next()
+        return self.b.map(_between(opened, closed), entries)
+
+
+def _at(where) -> _Meta:
+    """The meta of a single token or value span."""
+    if isinstance(where, Span):
+        return _Meta(where.line, where.col, where.end_line, where.end_col)
+    return _Meta(where.line, where.column, where.end_line, where.end_column)
+
+
+def _between(first: _Tok, last) -> _Meta:
+    """From the start of the first token to the end of the last token or value span."""
+    if isinstance(last, Span):
+        return _Meta(first.line, first.column, last.end_line, last.end_col)
+    return _Meta(first.line, first.column, last.end_line, last.end_column)
