@@ -5,7 +5,7 @@
     python3 benchmarks/run.py --sizes 1000 --runs 3 --no-peers --json /tmp/r.json
 
 Every command runs as a subprocess RUNS times (fewer for N >= 10000, see --large-runs); each run
-is measured with os.wait4: wall time, CPU time (user + sys) and peak RSS of that process alone.
+is measured with os.wait4 (wall time, CPU time user + sys) and GNU time (peak RSS of that process).
 Reported: the median, with min and max. The baselines (`python -c pass`, importing relc's CLI)
 and the peers (benchmarks/peers.py, each in its own venv under --work) are measured in the same
 run, so ratios compare like with like. Markdown goes to stdout, everything to the --json file.
@@ -64,17 +64,28 @@ def warm_up(relc: list[str], work: Path) -> None:
         subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True)
 
 
+GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
+
+
 def run_once(cmd: list[str], cwd: Path) -> dict:
-    """One run: wall seconds, CPU seconds and peak RSS (MiB) of the child alone, and its exit code."""
-    with tempfile.TemporaryFile() as err:
+    """One run: wall seconds, CPU seconds and peak RSS (MiB) of the child alone, and its exit code.
+
+    Linux counts a child's peak RSS from before its exec, when it still shares this (larger) process's
+    memory, so the peak comes from GNU time (a small process in between) where it is installed."""
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
+        wrapped = [GNU_TIME, "-f", "%M", "-o", rss.name, *cmd] if GNU_TIME else cmd
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err, env=ENV)
+        proc = subprocess.Popen(wrapped, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err, env=ENV)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         tail = err.read().decode(errors="replace")[-600:]
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024,
+        peak_kb = usage.ru_maxrss
+        if GNU_TIME:
+            lines = rss.read().split()
+            peak_kb = int(lines[-1]) if lines and lines[-1].isdigit() else peak_kb
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": peak_kb / 1024,
             "code": proc.returncode, "stderr": tail}
 
 
@@ -196,7 +207,7 @@ def markdown(report: dict) -> str:
                   "| command | wall s, median (min–max) | CPU s, median | peak RSS MiB | ms per SLO |", "|---|---|---|---|---|"]
         for row in block["rows"]:
             if "error" in row:
-                lines.append(f"| {row['name']} | error: {row['error'][:200]} | | | |")
+                lines.append(f"| {row['name']} | error: {' '.join(row['error'].split())[-200:]} | | | |")
                 continue
             per = 1000 * row["wall"]["median"] / int(n)
             note = f" (exit {row['code']}, nothing written: {row['note']})" if row.get("code") else ""
@@ -230,7 +241,7 @@ def peer_table(report: dict) -> list[str]:
                 continue
             found = True
             if "error" in row:
-                lines.append(f"| {n} | {peer} | error: {row['error'][:200]} | {relc_name} | | | |")
+                lines.append(f"| {n} | {peer} | error: {' '.join(row['error'].split())[-200:]} | {relc_name} | | | |")
                 continue
             lines.append(f"| {n} | {peer} | {fmt(row)} | {relc_name} | {fmt(ours)} | "
                          f"{row['wall']['median'] / ours['wall']['median']:.2f} | {row['rss']['median']:.0f} |")

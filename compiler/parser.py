@@ -386,8 +386,9 @@ def _tokens(text: str) -> list[_Tok]:
         if newlines:
             line += newlines
             line_start = rindex("\n", 0, start) + 1
-        tok = _Tok(m.group(kind))
-        tok.type, tok.line, tok.column = tok if kind == "op" else kind, line, start - line_start + 1
+        lexeme = m.group(kind)
+        tok = _Tok(lexeme)
+        tok.type, tok.line, tok.column = lexeme if kind == "op" else kind, line, start - line_start + 1
         if kind == "raw" and "\n" in tok:
             line += tok.count("\n")
             line_start = rindex("\n", 0, pos) + 1
