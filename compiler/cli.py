@@ -84,11 +84,11 @@ def _sources(paths: tuple[str, ...], config) -> list[str]:
     raise click.UsageError(f"no PATH given, and {where}")
 
 
-def _compile(sources: list[str], progress):
+def _compile(sources: list[str], progress, exclude=None):
     from .pipeline import compile_paths
 
     progress.stage("checking")
-    return compile_paths(sources)
+    return compile_paths(sources, exclude)
 
 # Commands that live in their own modules, imported only when invoked (or listed by --help).
 LAZY_COMMANDS: dict[str, str] = {
@@ -143,7 +143,7 @@ def check(paths: tuple[str, ...], config_path: str | None, no_config: bool, fmt:
     config = _config(config_path, no_config, fmt)
     sources = _sources(paths, config)
     with Progress() as progress:
-        result = _compile(sources, progress)
+        result = _compile(sources, progress, config.exclusion)
     _emit(result.diagnostics, {**config.texts, **result.texts}, fmt)
     if fmt == "text" and result.ok:
         slos = len(result.project.slos()) if result.project else 0
@@ -191,7 +191,7 @@ def build(paths: tuple[str, ...], out_dir: str | None, targets: tuple[str, ...],
     sources, out = _sources(paths, config), _out_dir(out_dir, config)
     request = _build_request(config, targets, runbook_base_url, dashboard_base_url, settings)
     with Progress() as progress:
-        outputs, diagnostics, texts = _generate(sources, request, progress)
+        outputs, diagnostics, texts = _generate(sources, request, progress, config.exclusion)
         texts.update(config.texts)
         tail, after = [], ""
         if outputs is not None:
@@ -235,11 +235,11 @@ def _build_request(config, targets, runbook_base_url, dashboard_base_url, settin
     return _BuildRequest(options, list(targets or config.targets), spans, bad)
 
 
-def _generate(sources: list[str], request: _BuildRequest, progress):
+def _generate(sources: list[str], request: _BuildRequest, progress, exclude=None):
     """Compile and run the targets: (outputs or None on errors, sorted diagnostics, source texts)."""
     from . import build as builder
 
-    result = _compile(sources, progress)
+    result = _compile(sources, progress, exclude)
     diagnostics = list(result.diagnostics) + request.bad
     outputs = None
     if result.ok and not request.bad:
@@ -307,7 +307,7 @@ def test_command(paths: tuple[str, ...], keep_dir: str | None, config_path: str 
     from relc.targets import Options
 
     config = _config(config_path, no_config, fmt)
-    result = compile_paths(_sources(paths, config))
+    result = compile_paths(_sources(paths, config), config.exclusion)
     if not result.ok:
         _emit(result.diagnostics, result.texts, fmt)
         sys.exit(EXIT_ERRORS)

@@ -23,12 +23,22 @@ class Config:
     path: str | None = None
     text: str = ""
     sources: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # glob patterns relative to the config file's directory
     out: str | None = None
     targets: tuple[str, ...] = ()
     runbook_base_url: str | None = None
     dashboard_base_url: str | None = None
     options: dict[str, str] = field(default_factory=dict)
     spans: dict[str, Span] = field(default_factory=dict)  # target names and option keys -> where they were set
+
+    @property
+    def exclusion(self):
+        """`exclude` as the resolver's matcher, or None."""
+        if not (self.exclude and self.path):
+            return None
+        from .resolver import Exclude
+
+        return Exclude(Path(self.path).parent, self.exclude)
 
     @property
     def texts(self) -> dict[str, str]:
@@ -214,6 +224,7 @@ def _config(data: dict | None, root, path: Path, shown: str, text: str) -> Confi
     return Config(
         path=shown, text=text,
         sources=tuple(rebase(s) for s in data.get("sources", ())),
+        exclude=tuple(data.get("exclude", ())),
         out=rebase(data["out"]) if "out" in data else None,
         targets=tuple(data.get("targets", ())),
         runbook_base_url=data.get("runbook_base_url"),

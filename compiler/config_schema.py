@@ -31,6 +31,14 @@ SCHEMA: dict[str, Any] = {
             "items": {**_PATH, "description": "A .relc file or a directory, relative to this file."},
             "examples": [["slo/"]],
         },
+        "exclude": {
+            "description": "Glob patterns, relative to this file, for files and directories that searching a "
+                           "source directory skips (`*` matches across `/`; a pattern ending in `/` names "
+                           "directories). A file named explicitly is always read.",
+            "type": "array", "minItems": 1, "uniqueItems": True,
+            "items": {**_PATH, "description": "A glob pattern, e.g. `slo/drafts/` or `**/*-wip.relc`."},
+            "examples": [["slo/drafts/", "**/*-wip.relc"]],
+        },
         "out": {**_PATH, "description": "Output directory of `relc build` when -o is not given; each target "
                                         "writes OUT/<target>/.", "examples": ["gen"]},
         "targets": {

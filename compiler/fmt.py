@@ -16,6 +16,7 @@ import click
 from lark import Lark, Token
 
 from . import diagnostics as dg
+from .cli import CONFIG, _config, _sources
 from .diagnostics import Diagnostic, Span
 from .parser import parse
 from .printer import Comment, Pos, Printer, Row, format_module, render
@@ -199,11 +200,12 @@ class _Run:
 
 
 @click.command("fmt")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--check", is_flag=True,
               help="Write nothing; list the files that would change and exit 1 if any would (CI, pre-commit).")
 @click.option("--diff", "diff", is_flag=True, help="Write nothing; print a unified diff of the changes to stdout.")
-def fmt_command(paths: tuple[str, ...], check: bool, diff: bool) -> None:
+@CONFIG
+def fmt_command(paths: tuple[str, ...], check: bool, diff: bool, config_path: str | None, no_config: bool) -> None:
     """Format PATHS (files, or directories searched for *.relc) in place.
 
     One layout for every file: 2-space indentation, one attribute per line, `key = value`,
@@ -214,11 +216,14 @@ def fmt_command(paths: tuple[str, ...], check: bool, diff: bool) -> None:
 
     \b
     Exit status: 0 done (or, with --check, nothing to change), 1 a file has a syntax error or,
-    with --check, would change, 2 usage or internal error.
+    with --check, would change, 2 usage or internal error. Without PATHS, formats the `sources`
+    of relc.yaml; its `exclude` patterns skip files found in directories.
     Example: relc fmt --check examples/shop
     """
+    config = _config(config_path, no_config, "text")
+    paths = tuple(_sources(paths, config))
     run = _Run(check, diff)
-    files = _files(paths, run)
+    files = _files(paths, run, config.exclusion)
     for path in files:
         _format_path(path, run)
     if "-" in paths:
@@ -228,11 +233,12 @@ def fmt_command(paths: tuple[str, ...], check: bool, diff: bool) -> None:
     sys.exit(run.exit_code())
 
 
-def _files(paths: tuple[str, ...], run: _Run) -> list[Path]:
+def _files(paths: tuple[str, ...], run: _Run, exclude=None) -> list[Path]:
     """The .relc files named or found below the directories, each once, in order."""
     from .resolver import discover
 
-    found, diags = discover([p for p in paths if p != "-"]) if any(p != "-" for p in paths) else ([], [])
+    named = [p for p in paths if p != "-"]
+    found, diags = discover(named, yaml=False, exclude=exclude) if named else ([], [])
     run.report(diags, {})
     seen, files = set(), []
     for file, _root in found:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from . import diagnostics as dg
 from . import ir
 from .diagnostics import Diagnostic
-from .resolver import resolve
+from .resolver import Exclude, resolve
 from .validate import validate
 
 
@@ -25,10 +25,10 @@ class Compilation:
         return self.project is not None and not dg.has_errors(self.diagnostics)
 
 
-def compile_paths(paths: list[str]) -> Compilation:
+def compile_paths(paths: list[str], exclude: Exclude | None = None) -> Compilation:
     """Run the front end; validation runs only when every file parsed, so errors do not cascade."""
     with gc_paused():
-        sources, diags = resolve(paths)
+        sources, diags = resolve(paths, exclude)
         project = None
         if not dg.has_errors(diags):
             project, more = validate(sources)

@@ -32,10 +32,41 @@ def display_path(path: Path) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
-def discover(inputs: list[str], yaml: bool = True) -> tuple[list[tuple[Path, Path]], list[Diagnostic]]:
+@dataclass(frozen=True)
+class Exclude:
+    """relc.yaml's `exclude`: glob patterns, relative to the file's directory, for files directory searches skip."""
+
+    base: Path
+    patterns: tuple[str, ...]
+
+    def matches(self, path: Path) -> bool:
+        """True when the path, or a directory above it (up to base), matches a pattern; `*` also spans `/`."""
+        try:
+            rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(self.base))
+        except ValueError:
+            return False
+        candidates = [(rel.as_posix(), False)] + [(parent.as_posix(), True) for parent in rel.parents
+                                                   if parent.parts]
+        return any(_glob(text, pattern, is_dir) for text, is_dir in candidates for pattern in self.patterns)
+
+
+def _glob(text: str, pattern: str, is_dir: bool) -> bool:
+    from fnmatch import fnmatchcase
+
+    if pattern.endswith("/"):
+        if not is_dir:
+            return False
+        pattern = pattern.rstrip("/")
+    pattern = pattern.removeprefix("./")
+    return fnmatchcase(text, pattern) or (pattern.startswith("**/") and fnmatchcase(text, pattern[3:]))
+
+
+def discover(inputs: list[str], yaml: bool = True,
+             exclude: Exclude | None = None) -> tuple[list[tuple[Path, Path]], list[Diagnostic]]:
     """Expand the command-line paths to (file, root) pairs, directories searched recursively.
 
-    With `yaml`, directories also yield the Sloth and OpenSLO specs among their .yml/.yaml files.
+    With `yaml`, directories also yield the Sloth and OpenSLO specs among their .yml/.yaml files. `exclude`
+    drops files found by searching a directory; a file named explicitly is always read.
     """
     found: list[tuple[Path, Path]] = []
     diags: list[Diagnostic] = []
@@ -43,7 +74,9 @@ def discover(inputs: list[str], yaml: bool = True) -> tuple[list[tuple[Path, Pat
         path = Path(raw)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and not _skipped(p, path)
-                           and (p.suffix == ".relc" or yaml and p.suffix in YAML_SUFFIXES and _is_spec(p)))
+                           and (p.suffix == ".relc" or yaml and p.suffix in YAML_SUFFIXES)
+                           and not (exclude and exclude.matches(p))
+                           and (p.suffix == ".relc" or _is_spec(p)))
             if not files:
                 what = ".relc, Sloth or OpenSLO files" if yaml else ".relc files"
                 diags.append(dg.make("RELC204", f"no {what} found under {raw}"))
@@ -84,9 +117,9 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def resolve(inputs: list[str]) -> tuple[SourceSet, list[Diagnostic]]:
+def resolve(inputs: list[str], exclude: Exclude | None = None) -> tuple[SourceSet, list[Diagnostic]]:
     """Load every input and everything it imports, each file once, reporting cycles and escapes."""
-    entries, diags = discover(inputs)
+    entries, diags = discover(inputs, exclude=exclude)
     loader = _Loader()
     for file, root in entries:
         if file.suffix not in YAML_SUFFIXES:

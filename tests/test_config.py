@@ -248,3 +248,42 @@ def test_check_imports_no_yaml_without_a_config_and_never_jsonschema(project: Pa
     assert loaded() == set()
     (project / "relc.yaml").write_text("sources: [slo]\noptions: {prometheus.layout: plain}\n")
     assert loaded() == {"yaml"}
+
+
+def test_exclude_skips_matching_files_found_in_directories(project: Path):
+    (project / "slo" / "drafts").mkdir()
+    (project / "slo" / "drafts" / "broken.relc").write_text("service {\n")
+    (project / "slo" / "orders-wip.relc").write_text("service wip {\n")
+    (project / "relc.yaml").write_text("sources: [slo]\n")
+    assert invoke("check").exit_code == 1  # both broken files are read without `exclude`
+    (project / "relc.yaml").write_text("sources: [slo]\nexclude: [slo/drafts/, '**/*-wip.relc']\n")
+    result = invoke("check")
+    assert result.exit_code == 0, result.output
+    assert "ok: 4 file(s)" in result.output
+    named = invoke("check", "slo", "slo/orders-wip.relc")  # a file named explicitly is always read
+    assert named.exit_code == 1 and "slo/orders-wip.relc:2:1" in named.output
+
+
+def test_exclude_patterns_are_relative_to_the_config_file(project: Path, monkeypatch):
+    (project / "slo" / "drafts").mkdir()
+    (project / "slo" / "drafts" / "broken.relc").write_text("service {\n")
+    (project / "relc.yaml").write_text("sources: [slo]\nexclude: [drafts/]\n")  # not slo/drafts/
+    assert invoke("check").exit_code == 1
+    (project / "relc.yaml").write_text("sources: [slo]\nexclude: ['*/drafts']\n")
+    monkeypatch.chdir(project / "slo")
+    result = invoke("check")
+    assert result.exit_code == 0, result.output
+
+
+def test_fmt_without_paths_formats_the_config_sources_minus_excluded(project: Path):
+    (project / "slo" / "drafts").mkdir()
+    ugly = "service   x {\n  description =   \"d\"\n}\n"
+    (project / "slo" / "drafts" / "ugly.relc").write_text(ugly)
+    (project / "slo" / "sloth.yml").write_text("version: prometheus/v1\nservice: s\nslos: []\n")
+    (project / "relc.yaml").write_text("sources: [slo]\nexclude: [slo/drafts/]\n")
+    result = invoke("fmt", "--check")
+    assert result.exit_code == 0, result.output  # the shop is formatted, the draft skipped, YAML never touched
+    (project / "relc.yaml").write_text("sources: [slo]\n")
+    result = invoke("fmt", "--check")
+    assert result.exit_code == 1 and "slo/drafts/ugly.relc" in result.output and "sloth.yml" not in result.output
+    assert invoke("fmt", "--no-config").exit_code == 2  # no PATH and no config: a usage error

@@ -407,3 +407,9 @@ def test_help_lists_fmt():
     result = invoke("--help")
     assert "fmt" in result.stdout
     assert "--check" in invoke("fmt", "--help").stdout
+
+
+def test_the_bundled_examples_are_formatted():
+    """What users copy from should pass the relc-fmt pre-commit hook as shipped."""
+    result = CliRunner().invoke(relc.compiler.cli.main, ["fmt", "--check", "--no-config", "examples"])
+    assert result.exit_code == 0, result.output
