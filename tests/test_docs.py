@@ -131,3 +131,35 @@ def test_doc_example(example: Example, tmp_path: Path, monkeypatch):
         diff = difflib.unified_diff(example.quoted.splitlines(keepends=True), output.splitlines(keepends=True),
                                     "quoted in the doc", "relc check")
         pytest.fail(f"{where}: the quoted output differs from the real output:\n{''.join(diff)}", pytrace=False)
+
+
+def _commands(group, prefix: str = "relc"):
+    """Every (full name, click command) the CLI offers, lazy commands and subgroups included."""
+    import click
+
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        yield f"{prefix} {name}", command
+        if isinstance(command, click.Group):
+            yield from _commands(command, f"{prefix} {name}")
+
+
+def test_every_command_and_option_is_in_the_cli_docs():
+    """docs/cli.md (and packs.md for `relc pack`) name every command, show it run, and name each long option."""
+    import click
+
+    from relc.compiler.cli import main
+
+    docs = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") + (ROOT / "docs" / "packs.md").read_text("utf-8")
+    missing = []
+    for name, command in _commands(main):
+        if f"`{name}" not in docs:
+            missing.append(f"{name}: no section or mention")
+        if not isinstance(command, click.Group) and not re.search(rf"^\$? *{re.escape(name)}\b", docs, re.M):
+            missing.append(f"{name}: no example command line")
+        for param in command.params:
+            longs = [o for o in getattr(param, "opts", []) if o.startswith("--")]
+            if isinstance(param, click.Option) and longs and not any(o in docs for o in longs) and longs != ["--help"]:
+                missing.append(f"{name}: option {longs[0]} undocumented")
+    assert not missing, "\n".join(missing)

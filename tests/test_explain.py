@@ -17,7 +17,7 @@ from conftest import ROOT
 
 SHOP = "examples/shop"
 BAD = "tests/bad/objective_out_of_range.relc"
-DOCS = [ROOT / "docs" / "cli.md", ROOT / "docs" / "cli-explain-init-sarif.md"]
+DOCS = [ROOT / "docs" / "cli.md"]
 DOC_EXAMPLE = re.compile(r"<!-- explain: (.+?) -->\n+```text\n(.*?)```", re.S)
 
 
@@ -175,7 +175,7 @@ def test_doc_examples_match_real_output():
     """Every `<!-- explain: ARGS -->` example in the CLI docs is the command's real output, byte for byte."""
     examples = [(doc, args, quoted) for doc in DOCS if doc.exists()
                 for args, quoted in DOC_EXAMPLE.findall(doc.read_text(encoding="utf-8"))]
-    assert examples, "no explain example in docs/cli.md or docs/cli-explain-init-sarif.md"
+    assert examples, "no explain example in docs/cli.md"
     for doc, args, quoted in examples:
         result = invoke(*args.split())
         assert result.exit_code == 0, result.output

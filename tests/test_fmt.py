@@ -392,12 +392,12 @@ def test_unreadable_inputs_are_diagnostics(tmp_path: Path):
 
 
 def test_doc_example_is_the_real_output():
-    """The before/after pair in the CLI docs (docs/cli-fmt.md until it is merged into docs/cli.md)."""
-    docs = [ROOT / "docs" / name for name in ("cli.md", "cli-fmt.md")]
+    """The before/after pair in docs/cli.md."""
+    docs = [ROOT / "docs" / "cli.md"]
     pairs = [re.findall(r"<!-- fmt: (before|after) -->\n```relc\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
              for doc in docs if doc.exists()]
     pairs = [p for p in pairs if p]
-    assert pairs, "no `<!-- fmt: before -->` example in docs/cli.md or docs/cli-fmt.md"
+    assert pairs, "no `<!-- fmt: before -->` example in docs/cli.md"
     (before_tag, before), (after_tag, after) = pairs[0]
     assert (before_tag, after_tag) == ("before", "after")
     assert fmt(before) == after and fmt(after) == after
