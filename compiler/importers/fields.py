@@ -51,6 +51,8 @@ class Fields:
         return None if value is None or value.is_null else value
 
     def missing(self, key: str, hint: str | None = None) -> None:
+        if self.node is None:  # the mapping itself is absent or not a mapping, which was reported where it is
+            return
         self.diags.append(dg.make("RELC606", f"{self.what} is missing `{key}`", self.where(key), hint=hint))
 
     def _wrong(self, key: str, node: YNode, expected: str) -> None:

@@ -87,7 +87,7 @@ def _events(ratio: Fields, queries: dict, counter: bool, diags: list[Diagnostic]
 
 def _v1_raw(ratio: Fields, index: Index, diags: list[Diagnostic]) -> Block | None:
     """A precomputed ratio: `rawType: failure` is the error ratio, `success` its complement."""
-    side = Fields(ratio.mapping("raw"), "ratioMetric raw", ("metricSource",), diags, NOTE)
+    side = Fields(ratio.mapping("raw", required=True), "ratioMetric raw", ("metricSource",), diags, NOTE)
     query = _v1_source(side.mapping("metricSource", required=True), index, diags)
     raw_type = ratio.string("rawType", required=True, hint="rawType: success or failure")
     if query is None or raw_type is None:
