@@ -7,14 +7,28 @@ from .diagnostics import Diagnostic, Span
 
 
 def render_text(diagnostics: list[Diagnostic], texts: dict[str, str], color: bool = False) -> str:
-    return "".join(_one(d, texts, color) for d in diagnostics)
+    lines = _Lines(texts)
+    return "".join(_one(d, lines, color) for d in diagnostics)
+
+
+class _Lines(dict):
+    """Each source's lines, split once however many diagnostics point into it."""
+
+    def __init__(self, texts: dict[str, str]):
+        super().__init__()
+        self.texts = texts
+
+    def __missing__(self, path: str) -> list[str] | None:
+        text = self.texts.get(path)
+        self[path] = None if text is None else text.split("\n")
+        return self[path]
 
 
 def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
-def _one(diag: Diagnostic, texts: dict[str, str], color: bool) -> str:
+def _one(diag: Diagnostic, texts: "_Lines", color: bool) -> str:
     sev_color = {"error": "1;31", "warning": "1;33", "note": "1;36"}[diag.severity.value]
     head = f"{diag.severity.value}[{diag.code}]"
     where = f"{_where(diag.span)}: " if diag.span else "relc: "
@@ -33,13 +47,10 @@ def _where(span: Span) -> str:
     return f"{span.path}:{span.line}:{span.col}"
 
 
-def _excerpt(span: Span, texts: dict[str, str], mark: str, code: str, color: bool) -> list[str]:
+def _excerpt(span: Span, texts: "_Lines", mark: str, code: str, color: bool) -> list[str]:
     """The source line with an underline below the span (its first line when it covers several)."""
-    text = texts.get(span.path)
-    if text is None:
-        return []
-    lines = text.split("\n")
-    if not 1 <= span.line <= len(lines):
+    lines = texts[span.path]
+    if lines is None or not 1 <= span.line <= len(lines):
         return []
     source = lines[span.line - 1].expandtabs(1).rstrip("\r")
     if len(source) > 200:
