@@ -1,25 +1,22 @@
 """Runbook target: one Markdown page per SLO, an index, and a detection-time chart, from jinja2 templates.
 
-Templates (relc's, or a team's via `-O runbook.templates=DIR`) render in jinja2's immutable sandbox with
-`finalize=md`, so every `{{ value }}` is Markdown-escaped unless relc built it as Markdown (`Md`).
+Templates render with `finalize=md`, so every `{{ value }}` is Markdown-escaped unless relc built it as
+Markdown (`Md`); a team's templates (`-O runbook.templates=DIR`) render in jinja2's immutable sandbox
+(see runbook_env.py).
 """
 from __future__ import annotations
 
 import os
 import traceback
 from dataclasses import dataclass, field
-from importlib.resources import files
-from importlib.resources.abc import Traversable
 
 import jinja2
-from jinja2.loaders import split_template_path
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from relc.compiler import diagnostics as dg
 from relc.compiler import ir
 from relc.targets import Artifact, Options, OptionSpec
 from relc.targets.runbook_chart import detection_chart
-from relc.targets.runbook_markdown import anchor, code, fence, image, link, md
+from relc.targets.runbook_env import environment
 from relc.targets.runbook_view import INDEX_CHOICES, index_entries, page
 
 OPTIONS = {
@@ -30,8 +27,6 @@ OPTIONS = {
                          ("true", "false"), "true"),
 }
 PAGE_TEMPLATE, INDEX_TEMPLATE = "slo.md.j2", "index.md.j2"
-MAX_POWER = 10_000            # `**` beyond this (or a repeated string beyond MAX_REPEAT) is refused
-MAX_REPEAT = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -63,14 +58,15 @@ TARGET = RunbookTarget()
 def build_pages(env: jinja2.Environment, project: ir.Project, options: Options, index: str,
                 charts: bool) -> list[Artifact]:
     """Every page and chart in source order, then the index that links them."""
-    artifacts = []
+    artifacts, tiers = [], {}
     for service in project.services:
         for slo in service.slos:
             view = page(slo, service, options, index, charts)
+            tiers[id(slo)] = view.tiers
             artifacts.append(Artifact(f"{service.name}/{slo.name}.md", render(env, PAGE_TEMPLATE, vars(view))))
             if view.chart:
                 artifacts.append(Artifact(f"{service.name}/{view.chart}", detection_chart(slo)))
-    context = {"services": index_entries(project), "index": index}
+    context = {"services": index_entries(project, tiers), "index": index}
     artifacts.append(Artifact(index, render(env, INDEX_TEMPLATE, context)))
     return artifacts
 
@@ -111,71 +107,3 @@ def _diagnostic(message: str) -> dg.Diagnostic:
     """Template failures are option errors: the templates are what `-O runbook.templates` named."""
     return dg.make("RELC403", f"runbook template failed: {message}",
                    hint="see docs/runbooks.md, section Custom templates")
-
-
-def environment(user_dir: str = "") -> tuple[jinja2.Environment | None, list]:
-    """The sandbox: team templates first, then relc's (also reachable as `relc/NAME` to extend them)."""
-    builtin = ResourceLoader(files("relc.targets") / "templates" / "runbook")
-    loaders: list[jinja2.BaseLoader] = [builtin, jinja2.PrefixLoader({"relc": builtin})]
-    if user_dir:
-        if not os.path.isdir(user_dir):
-            return None, [dg.make("RELC403", f"-O runbook.templates: `{user_dir}` is not a directory")]
-        loaders.insert(0, ConfinedLoader(user_dir))
-    env = MarkdownSandbox(loader=jinja2.ChoiceLoader(loaders), finalize=md, autoescape=False,
-                          undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                          keep_trailing_newline=True, auto_reload=False)
-    env.filters.pop("safe", None)  # `safe` would only make Markup, which `md` escapes anyway: refuse it loudly
-    env.filters.update(md=md, code=code, fence=fence)
-    env.globals.update(md=md, code=code, fence=fence, link=link, image=image, anchor=anchor)
-    return env, []
-
-
-class MarkdownSandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, also refusing arithmetic that would exhaust CPU or memory."""
-
-    intercepted_binops = frozenset(["**", "*"])
-
-    def call_binop(self, context, operator, left, right):
-        if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_POWER:
-            raise jinja2.sandbox.SecurityError("exponent too large")
-        if operator == "*" and _repeat_count(left, right) > MAX_REPEAT:
-            raise jinja2.sandbox.SecurityError("repetition too large")
-        return super().call_binop(context, operator, left, right)
-
-
-def _repeat_count(left, right) -> int:
-    """Characters or items a `*` would build (0 for numbers)."""
-    for seq, times in ((left, right), (right, left)):
-        if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
-            return len(seq) * times
-    return 0
-
-
-class ResourceLoader(jinja2.BaseLoader):
-    """relc's own templates, read through importlib.resources so they load from a wheel or a source tree."""
-
-    def __init__(self, root: Traversable):
-        self.root = root
-
-    def get_source(self, environment, template):
-        node = self.root
-        for part in split_template_path(template):
-            node = node / part
-        if not node.is_file():
-            raise jinja2.TemplateNotFound(template)
-        return node.read_text(encoding="utf-8"), None, lambda: True
-
-
-class ConfinedLoader(jinja2.FileSystemLoader):
-    """A team's directory, and nothing outside it: no `..`, no absolute names, no symlinks leading out."""
-
-    def __init__(self, root: str):
-        super().__init__(root, followlinks=False)
-        self.root = os.path.realpath(root)
-
-    def get_source(self, environment, template):
-        real = os.path.realpath(os.path.join(self.root, *split_template_path(template)))
-        if os.path.commonpath([real, self.root]) != self.root or not os.path.isfile(real):
-            raise jinja2.TemplateNotFound(template)
-        with open(real, encoding="utf-8") as handle:
-            return handle.read(), real, lambda: True

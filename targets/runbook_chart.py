@@ -6,8 +6,10 @@ logarithmic: tiers span minutes to days, and on log-log axes each tier's detecti
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
+from typing import NamedTuple
 from xml.sax.saxutils import escape as _xml_escape
 
 from relc.compiler import ir
@@ -23,14 +25,29 @@ DURATION_TICKS = (1, 10, 60, 300, 900, 3600, 21600, 86400, 259200, 604800, 25920
 
 def detection_chart(slo: ir.SLO) -> str:
     """The whole SVG document for one SLO with burn-rate tiers."""
-    tiers = slo.alert_policy.tiers if slo.alert_policy else ()
-    budget = slo.error_budget
+    tiers = tuple(TierKey(t.name, t.severity, t.burn_rate, t.long_window_s)
+                  for t in (slo.alert_policy.tiers if slo.alert_policy else ()))
+    title = f"{slo.service}/{slo.name}: time to detect vs error rate"
+    return f"{_header(title, slo.window_s)}\n{_plot(slo.window_s, slo.error_budget, tiers)}"
+
+
+class TierKey(NamedTuple):
+    """What the chart shows of a tier, hashable, so SLOs with the same objective and policy share a plot."""
+
+    name: str
+    severity: str
+    burn_rate: float
+    long_window_s: int
+
+
+@functools.lru_cache(maxsize=512, typed=True)
+def _plot(window_s: int, budget: float, tiers: tuple[TierKey, ...]) -> str:
+    """Everything below the title, which depends on the figures alone: computed once per distinct policy."""
     x_lo = min(t.burn_rate for t in tiers) * budget / 1.5
     y_lo = min(t.burn_rate * budget * t.long_window_s for t in tiers) / 1.5
-    y_hi = slo.window_s * budget / x_lo * 1.2
+    y_hi = window_s * budget / x_lo * 1.2
     scale = _Scale(x_lo, 1.0, y_lo, y_hi)
-    title = f"{slo.service}/{slo.name}: time to detect vs error rate"
-    parts = [_header(title, slo), *_grid(scale), _budget_line(slo, scale)]
+    parts = [*_grid(scale), _budget_line(window_s * budget, scale)]
     for index, tier in enumerate(tiers):
         parts.append(_tier_line(tier, budget, scale, index))
     parts += _legend(tiers, budget)
@@ -53,10 +70,10 @@ class _Scale:
         return BOTTOM - share * (BOTTOM - TOP)
 
 
-def _header(title: str, slo: ir.SLO) -> str:
+def _header(title: str, window_s: int) -> str:
     """The root element with a title and description for screen readers, on a white ground for dark themes."""
     desc = (f"One line per alert tier: how long the tier takes to fire at a constant error rate. "
-            f"The dashed grey line is when the whole {human_duration(slo.window_s)} error budget is spent.")
+            f"The dashed grey line is when the whole {human_duration(window_s)} error budget is spent.")
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
             f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="title desc" '
             f'font-family="sans-serif" font-size="12">\n'
@@ -102,15 +119,15 @@ def _duration_ticks(lo: float, hi: float) -> list[int]:
     return ticks[::stride]
 
 
-def _budget_line(slo: ir.SLO, scale: _Scale) -> str:
-    """When the whole budget is gone at each error rate: the ceiling every tier must stay under."""
-    budget_s = slo.window_s * slo.error_budget
+def _budget_line(budget_s: float, scale: _Scale) -> str:
+    """When the whole budget (`budget_s` of total outage) is gone at each error rate: the ceiling every tier must
+    stay under."""
     x1, x2 = scale.x_lo, 1.0
     return (f'<line x1="{_n(scale.x(x1))}" y1="{_n(scale.y(budget_s / x1))}" x2="{_n(scale.x(x2))}" '
             f'y2="{_n(scale.y(budget_s / x2))}" stroke="#888" stroke-width="1.5" stroke-dasharray="6 4"/>')
 
 
-def _tier_line(tier: ir.AlertTier, budget: float, scale: _Scale, index: int) -> str:
+def _tier_line(tier: TierKey, budget: float, scale: _Scale, index: int) -> str:
     """From the tier's threshold (it fires after one long window) to a total outage."""
     threshold = tier.burn_rate * budget
     at = tier.burn_rate * budget * tier.long_window_s
@@ -123,7 +140,7 @@ def _tier_line(tier: ir.AlertTier, budget: float, scale: _Scale, index: int) -> 
             f'<circle cx="{x1}" cy="{y1}" r="4" fill="{color}"/></g>')
 
 
-def _legend(tiers: tuple[ir.AlertTier, ...], budget: float) -> list[str]:
+def _legend(tiers: tuple[TierKey, ...], budget: float) -> list[str]:
     """Name, severity and threshold per tier, beside the plot so no line is hidden under it."""
     out = []
     x = RIGHT + 20
@@ -142,12 +159,12 @@ def _legend(tiers: tuple[ir.AlertTier, ...], budget: float) -> list[str]:
     return out
 
 
-def _tier_caption(tier: ir.AlertTier, budget: float) -> str:
+def _tier_caption(tier: TierKey, budget: float) -> str:
     """Severity is free text: cut it so the legend stays inside the picture."""
     return f"{tier.severity[:18]}, above {figure(tier.burn_rate * budget * 100)}% errors"
 
 
-def _tier_label(tier: ir.AlertTier, budget: float) -> str:
+def _tier_label(tier: TierKey, budget: float) -> str:
     """The hover text of a tier's line."""
     return (f"{tier.name} ({tier.severity}): fires above {figure(tier.burn_rate * budget * 100)}% errors, "
             f"after {human_duration(tier.long_window_s)} at that rate")

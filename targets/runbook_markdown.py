@@ -21,6 +21,10 @@ _RELATIVE = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]*/|\.\./)*[A-Za-z0-9_][A-Z
 _SCHEMES = ("https://", "http://", "mailto:")
 _URL_SAFE = "!#$%&'()*+,-./:;=?@[]^_{}~"  # everything else (`<`, `>`, `\`, `|`, quotes, spaces) is %-encoded
 _LANG = re.compile(r"[A-Za-z0-9_+-]*")
+_BACKTICKS = re.compile("`+")
+_CR = re.compile(r"\r\n?")
+MEMO_LIMIT = 50_000           # distinct texts `md` remembers; the memo restarts when full
+_ESCAPED: dict[str, Md] = {}
 
 
 class Md(str):
@@ -31,11 +35,23 @@ class Md(str):
 
 def md(value: object) -> Md:
     """Escape a value for Markdown text or a table cell, unless it is already relc-built Markdown."""
+    if type(value) is str:  # pages repeat the same names and figures thousands of times: escape each once
+        escaped = _ESCAPED.get(value)
+        if escaped is None:
+            if len(_ESCAPED) >= MEMO_LIMIT:
+                _ESCAPED.clear()
+            escaped = _ESCAPED[value] = _escape(value)
+        return escaped
     if isinstance(value, Md):
         return value
-    text = "" if value is None else str(value)
+    text = "" if value is None else str(value)  # numbers (step numbers, counts), None, other str subclasses
+    return md(text) if type(text) is str else _escape(text)
+
+
+def _escape(text: str) -> Md:
+    """`md` of plain text, without the memo."""
     text = _CONTROL.sub("\ufffd", _LINE_BREAKS.sub(" ", text)).strip()
-    if _HARMLESS.fullmatch(text) or not text:
+    if not text or _HARMLESS.fullmatch(text):
         return Md(text)
     return Md("".join("\\" + ch if ch in SPECIAL else ch for ch in text))
 
@@ -45,7 +61,7 @@ def code(value: object) -> Md:
     text = _CONTROL.sub("\ufffd", _LINE_BREAKS.sub(" ", "" if value is None else str(value)))
     if not text:
         return Md("")
-    ticks = "`" * (_longest_run(text, "`") + 1)
+    ticks = "`" * (_longest_run(text) + 1)
     pad = " " if text[0] in "` " or text[-1] in "` " else ""
     return Md(f"{ticks}{pad}{text}{pad}{ticks}")
 
@@ -53,11 +69,13 @@ def code(value: object) -> Md:
 def fence(value: object, lang: str = "", indent: int = 0) -> Md:
     """A fenced code block, its fence longer than any backtick run inside; `indent` nests it in a list item."""
     text = "" if value is None else str(value)
-    text = re.sub(r"\r\n?", "\n", text).rstrip("\n")
+    text = (_CR.sub("\n", text) if "\r" in text else text).rstrip("\n")
     text = _CONTROL.sub("\ufffd", text)  # tabs and line feeds stay; invisible controls become visible
-    ticks = "`" * max(3, _longest_run(text, "`") + 1)
+    ticks = "`" * max(3, _longest_run(text) + 1)
     lang = lang if _LANG.fullmatch(lang) else ""
     pad = " " * max(0, min(int(indent), 16))
+    if not pad:
+        return Md(f"{ticks}{lang}\n{text}\n{ticks}" if text else f"{ticks}{lang}\n{ticks}")
     lines = [ticks + lang, *text.split("\n"), ticks] if text else [ticks + lang, ticks]
     return Md("\n".join(pad + line if line else line for line in lines))
 
@@ -89,6 +107,8 @@ def anchor(name: object) -> Md:
     return Md(f'<a id="{text}"></a>')
 
 
-def _longest_run(text: str, char: str) -> int:
-    """Fences and code spans must be longer than this to be unclosable from inside."""
-    return max((len(run) for run in re.findall(re.escape(char) + "+", text)), default=0)
+def _longest_run(text: str) -> int:
+    """Fences and code spans must be longer than the longest backtick run to be unclosable from inside."""
+    if "`" not in text:
+        return 0
+    return max(len(run) for run in _BACKTICKS.findall(text))

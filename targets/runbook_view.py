@@ -5,17 +5,23 @@ and a template (ours or a team's) cannot reach anything but text, numbers and re
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from relc.compiler import ir
+from relc.compiler import ir, units
 from relc.compiler.naming import dashboard_uid
-from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_percent
+from relc.compiler.promql import render_selector
 from relc.targets import Options
 from relc.targets.promql_sli import bad_and_total, raw_error_ratio, slo_selector
 from relc.targets.prometheus_rules import BASE_WINDOW_S, burn_alert, dashboard_url, no_data_alert, runbook_url
 from relc.targets.runbook_markdown import Md, code, md
 
 INDEX_CHOICES = ("README.md", "index.md")
+_memo = functools.lru_cache(maxsize=4096, typed=True)  # figures repeat across SLOs: format each value once
+fmt_number, fmt_percent = _memo(units.fmt_number), _memo(units.fmt_percent)
+human_duration, human_percent = _memo(units.human_duration), _memo(units.human_percent)
+NO_POLICY = ir.AlertPolicy(name="none", tiers=())  # for the no-data query of SLOs without an alert policy
+NO_OPTIONS = Options()  # the Prometheus target's defaults, for queries and links as it writes them
 
 
 @dataclass(frozen=True)
@@ -147,32 +153,48 @@ class ServiceEntry:
 def page(slo: ir.SLO, service: ir.Service, options: Options, index: str, chart: bool) -> Page:
     """The view of one SLO's runbook page."""
     policy = slo.alert_policy
-    tiers = tuple(tier_view(slo, t) for t in policy.tiers) if policy else ()
+    tiers = tier_views(slo)
+    objective, window, budget, odds, outage, rows = budget_figures(slo.objective, slo.error_budget, slo.window_s)
     return Page(
         service=service.name, owner=service.owner, service_description=service.description, slo=slo.name,
-        description=slo.description, objective=fmt_percent(slo.objective), window=human_duration(slo.window_s),
-        sli_kind=slo.sli.kind, sli=sli_sentence(slo.sli), budget=fmt_percent(slo.error_budget),
-        one_in=one_in(slo.error_budget), outage=human_duration(slo.window_s * slo.error_budget),
-        budget_rows=budget_rows(slo), alert_name=slo.alert_name, tiers=tiers,
+        description=slo.description, objective=objective, window=window,
+        sli_kind=slo.sli.kind, sli=sli_sentence(slo.sli), budget=budget, one_in=odds, outage=outage,
+        budget_rows=rows, alert_name=slo.alert_name, tiers=tiers,
         min_events=policy.min_events if policy else 0, no_data=no_data_view(slo),
-        no_data_query=no_data_alert(slo, policy or ir.AlertPolicy(name="none", tiers=()), Options())["expr"],
+        no_data_query=no_data_alert(slo, policy or NO_POLICY, NO_OPTIONS)["expr"],
         budget_policy=budget_policy_view(slo), runbook=runbook_view(slo.runbook),
         alerts_link_to=alerts_link_to(slo), queries=queries(slo), dashboard_uid=dashboard_uid(slo.service),
         dashboard_url=dashboard_url(slo, options) if options.dashboard_base_url else "",
         chart=f"{slo.name}.svg" if chart and tiers else "", index=f"../{index}")
 
 
+@_memo
+def budget_figures(objective: float, budget: float, window_s: int) -> tuple[str, str, str, str, str, tuple]:
+    """Objective, window, budget, odds, outage time and budget rows: the same for every SLO with these values."""
+    return (fmt_percent(objective), human_duration(window_s), fmt_percent(budget), one_in(budget),
+            human_duration(window_s * budget), budget_rows(budget, window_s))
+
+
+def tier_views(slo: ir.SLO) -> tuple[Tier, ...]:
+    """Every alert tier of the SLO, in policy order."""
+    return tuple(tier_view(slo, t) for t in slo.alert_policy.tiers) if slo.alert_policy else ()
+
+
 def tier_view(slo: ir.SLO, tier: ir.AlertTier) -> Tier:
     """A tier in the terms responders need: when it fires, how fast at worst, how long the budget lasts."""
-    budget = slo.error_budget
-    return Tier(
-        name=tier.name, anchor=f"tier-{tier.name}", severity=tier.severity,
-        burn_rate=f"{figure(tier.burn_rate)}x", threshold=f"{figure(tier.burn_rate * budget * 100)}%",
-        long_window=human_duration(tier.long_window_s), short_window=human_duration(tier.short_window_s),
-        budget_consumed=human_percent(tier.budget_consumed),
-        detection=human_duration(tier.burn_rate * tier.long_window_s * budget),
-        exhaustion=human_duration(slo.window_s / tier.burn_rate), outlasts_window=tier.burn_rate <= 1,
-        query=burn_alert(slo, tier, slo.alert_policy, Options())["expr"])  # type: ignore[arg-type]
+    figures = tier_figures(tier.name, tier.severity, tier.burn_rate, tier.long_window_s, tier.short_window_s,
+                           tier.budget_consumed, slo.error_budget, slo.window_s)
+    return Tier(*figures, query=burn_alert(slo, tier, slo.alert_policy, NO_OPTIONS)["expr"])  # type: ignore[arg-type]
+
+
+@_memo
+def tier_figures(name: str, severity: str, burn_rate: float, long_window_s: int, short_window_s: int,
+                 budget_consumed: float, budget: float, window_s: int) -> tuple:
+    """Every field of a `Tier` but its query, in field order: SLOs sharing a policy and objective share these."""
+    return (name, f"tier-{name}", severity, f"{figure(burn_rate)}x", f"{figure(burn_rate * budget * 100)}%",
+            human_duration(long_window_s), human_duration(short_window_s), human_percent(budget_consumed),
+            human_duration(burn_rate * long_window_s * budget), human_duration(window_s / burn_rate),
+            burn_rate <= 1)
 
 
 def figure(value: float) -> str:
@@ -188,15 +210,14 @@ def one_in(budget: float) -> str:
     return f"about 1 in {ratio:,.0f}" if ratio >= 10 else f"about 1 in {fmt_number(round(ratio, 2))}"
 
 
-def budget_rows(slo: ir.SLO) -> tuple[BudgetRow, ...]:
+def budget_rows(budget: float, window_s: int) -> tuple[BudgetRow, ...]:
     """How long the budget lasts at error rates from a total outage down to the budget rate itself."""
-    budget = slo.error_budget
     rates, rate = [], 1.0
     while rate > budget * 1.0000001 and len(rates) < 6:
         rates.append(rate)
         rate = float(f"{rate / 10:.15g}")
     rates.append(budget)
-    return tuple(BudgetRow(fmt_percent(r), human_duration(slo.window_s * budget / r)) for r in rates)
+    return tuple(BudgetRow(fmt_percent(r), human_duration(window_s * budget / r)) for r in rates)
 
 
 def sli_sentence(sli: ir.SLI) -> Md:
@@ -215,8 +236,6 @@ def sli_sentence(sli: ir.SLI) -> Md:
 
 def _selector(query: ir.Selector | ir.RawQuery | None) -> str:
     """Selectors as PromQL, the way the Prometheus target renders them."""
-    from relc.compiler.promql import render_selector
-
     if query is None:
         return ""
     return query.promql.strip() if isinstance(query, ir.RawQuery) else render_selector(query)
@@ -254,7 +273,7 @@ def runbook_view(runbook: ir.Runbook | None) -> Runbook | None:
 
 def alerts_link_to(slo: ir.SLO) -> str:
     """The alerts' runbook_url when it is not this page: the runbook's own url or a policy annotation."""
-    own = runbook_url(slo, "x", Options())
+    own = runbook_url(slo, "x", NO_OPTIONS)
     if own != f"{slo.service}/{slo.name}.md#x":
         return own
     if slo.alert_policy is not None:
@@ -283,8 +302,8 @@ def queries(slo: ir.SLO) -> tuple[Query, ...]:
     return tuple(found)
 
 
-def index_entries(project: ir.Project) -> tuple[ServiceEntry, ...]:
-    """Services with at least one SLO, in source order, for the index page."""
+def index_entries(project: ir.Project, tiers: dict[int, tuple[Tier, ...]] | None = None) -> tuple[ServiceEntry, ...]:
+    """Services with at least one SLO, in source order, for the index page; `tiers` (by `id(slo)`) reuses the pages'."""
     entries = []
     for service in project.services:
         if not service.slos:
@@ -292,8 +311,7 @@ def index_entries(project: ir.Project) -> tuple[ServiceEntry, ...]:
         slos = tuple(SloEntry(
             slo.name, f"{service.name}/{slo.name}.md", slo.description, fmt_percent(slo.objective),
             human_duration(slo.window_s), human_duration(slo.window_s * slo.error_budget),
-            tuple(tier_view(slo, t) for t in slo.alert_policy.tiers) if slo.alert_policy else ())
+            tiers[id(slo)] if tiers is not None else tier_views(slo))
             for slo in service.slos)
         entries.append(ServiceEntry(service.name, service.owner, service.description, slos))
     return tuple(entries)
-

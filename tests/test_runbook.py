@@ -488,6 +488,46 @@ def test_custom_templates_cannot_run_code(tmp_path: Path, template: str):
     assert pages == {} and [d.code for d in diags] == ["RELC403"], diags
 
 
+def test_custom_blocks_in_relcs_template_are_sandboxed_too(tmp_path: Path):
+    for body in ("{{ ''.__class__.__mro__ }}", "{{ link.__globals__ }}", "{% set _ = tiers.append(1) %}"):
+        pages, diags = custom(tmp_path, {"slo.md.j2": '{% extends "relc/slo.md.j2" %}\n'
+                                                      f"{{% block dashboard %}}{body}{{% endblock %}}\n"})
+        assert pages == {} and [d.code for d in diags] == ["RELC403"], (body, diags)
+
+
+# --- the trusted environment for relc's own templates -------------------------------------------------------------
+
+
+def render_all(env, project, options: Options, index: str = "README.md", charts: bool = True) -> dict[str, str]:
+    from relc.targets.runbook import build_pages
+
+    return {a.path: a.content for a in build_pages(env, project, options, index, charts)}
+
+
+def test_builtin_templates_render_alike_sandboxed_and_trusted(tmp_path: Path):
+    """relc's templates skip the sandbox for speed: they must not depend on it, byte for byte."""
+    from relc.targets.runbook_env import builtin_environment, sandbox_environment
+
+    projects = [compile_project(p) for p in ("examples/shop", "examples/customer",
+                                             *sorted((ROOT / "tests" / "good").iterdir()))]
+    projects += [compile_project(source(tmp_path, HOSTILE)), compile_project(source(tmp_path, BENIGN, "benign"))]
+    for options, index, charts in ((Options(), "README.md", True), (SHOP_OPTIONS, "index.md", False)):
+        for project in projects:
+            trusted = render_all(builtin_environment(), project, options, index, charts)
+            assert trusted == render_all(sandbox_environment(), project, options, index, charts)
+
+
+def test_only_relcs_own_templates_run_outside_the_sandbox(tmp_path: Path):
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from relc.targets.runbook_env import environment
+
+    trusted, _ = environment("")
+    sandboxed, _ = environment(str(tmp_path))
+    assert not isinstance(trusted, SandboxedEnvironment) and isinstance(sandboxed, SandboxedEnvironment)
+    assert trusted.bytecode_cache is None and sandboxed.bytecode_cache is None, "no compiled code is ever loaded"
+
+
 def test_cli_builds_runbooks_with_options(tmp_path: Path):
     result = CliRunner().invoke(main, ["build", "examples/shop", "-o", str(tmp_path), "-t", "runbook",
                                        "-O", "runbook.index=index.md", "-O", "runbook.charts=false"])
