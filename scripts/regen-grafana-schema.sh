@@ -10,7 +10,7 @@ set -euo pipefail
 
 GRAFANA_SCHEMA="11.6.16"              # @grafana/schema release; its dashboard model is schemaVersion 41
 TS_JSON_SCHEMA_GENERATOR="2.9.0"      # ts-json-schema-generator release that converts the types
-PANELS="stat:stat timeseries:timeseries state-timeline:statetimeline text:text"  # grafana type : package dir
+PANELS="stat:stat table:table timeseries:timeseries state-timeline:statetimeline text:text"  # grafana type : package dir
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="$ROOT/schemas/grafana"

@@ -1,9 +1,16 @@
 """PromQL for dashboard panels: only the series the Prometheus target records, picked out per SLO."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from relc.compiler import ir
 from relc.compiler.promql import quote
-from relc.targets.prometheus_rules import BASE_WINDOW_S, burn_name, ratio_name
+from relc.targets import prometheus_rules
+
+BASE_WINDOW_S = prometheus_rules.BASE_WINDOW_S
+# Every SLO of a project names the same few windows: render each series name once.
+burn_name = lru_cache(maxsize=256, typed=True)(prometheus_rules.burn_name)
+ratio_name = lru_cache(maxsize=256, typed=True)(prometheus_rules.ratio_name)
 
 REMAINING = "relc_slo:error_budget_remaining:ratio"
 OBJECTIVE = "relc_slo:objective:ratio"
@@ -13,7 +20,12 @@ SLO_VARIABLE = "${slo}"  # the service dashboards' SLO filter; alert dashboard_u
 
 def selector(slo: ir.SLO, filtered: bool = True) -> str:
     """`{service="...",slo="..."}`, plus the `$slo` filter on service dashboards so `var-slo` narrows the view."""
-    inner = f"service={quote(slo.service)},slo={quote(slo.name)}"
+    return _selector(slo.service, slo.name, filtered)
+
+
+@lru_cache(maxsize=1024)  # a dozen queries per SLO, one after another: quote each name once
+def _selector(service: str, name: str, filtered: bool) -> str:
+    inner = f"service={quote(service)},slo={quote(name)}"
     if filtered:
         inner += f',slo=~"{SLO_VARIABLE}"'
     return "{" + inner + "}"
@@ -81,6 +93,64 @@ def firing_alerts(slo: ir.SLO) -> str:
     return f"max by (alertname, alert_tier, severity) ({_alerts_selector(slo, True)})"
 
 
-def firing_count(slo: ir.SLO) -> str:
-    """How many of the SLO's alerts fire now; 0 rather than no data when none do."""
-    return f"count({_alerts_selector(slo, False)}) or vector(0)"
+# The overview: one query per column or count, over every SLO at once, so its size does not grow with the project.
+INFO = "relc_slo_info"
+INFO_LABELS = ("service", "slo", "owner", "objective", "window", "sli_kind")
+RELC_ALERTS = 'ALERTS{alertstate="firing",alert_tier!=""}'  # every relc alert has an alert_tier label
+UID_PREFIX = "relc-"      # compiler/naming.py dashboard_uid: "relc-" + the name when it fits in 40 characters
+UID_PLAIN_MAX = 40 - len(UID_PREFIX)
+DASHBOARD_LABEL = "dashboard"
+
+
+def by_slo(op: str, expr: str) -> str:
+    """One series per SLO, whatever replicas or external labels the data source adds (min: the worst budget)."""
+    return f"{op} by (service, slo) ({expr})"
+
+
+def slo_table_info() -> str:
+    """Owner, objective, window and SLI kind of every SLO, plus the path of its service dashboard in
+    `dashboard`: `d/relc-<service>?` where the uid is the name itself (names are [A-Za-z][A-Za-z0-9_-]*), else
+    a dashboard search for the name (uids of long names end in a hash PromQL cannot compute)."""
+    info = f"max by ({', '.join(INFO_LABELS)}) ({INFO})"
+    search = f'label_replace({info}, "{DASHBOARD_LABEL}", "dashboards?tag=relc&query=$1&", "service", "(.+)")'
+    plain = f"([A-Za-z0-9_-]{{1,{UID_PLAIN_MAX}}})"
+    return f'label_replace({search}, "{DASHBOARD_LABEL}", "d/{UID_PREFIX}$1?", "service", "{plain}")'
+
+
+def all_sli() -> str:
+    """The SLI over each SLO's own window, from window-independent series: remaining = 1 - error ratio / budget."""
+    return by_slo("min", f"1 - (1 - {REMAINING}) * {ERROR_BUDGET}")
+
+
+def all_budget_remaining() -> str:
+    return by_slo("min", REMAINING)
+
+
+def all_burn_now() -> str:
+    return by_slo("max", burn_name(BASE_WINDOW_S))
+
+
+def relc_firing() -> str:
+    """Firing relc alerts per SLO (only SLOs relc records, so other rules' alerts with the same labels stay out)."""
+    return by_slo("count", f"{RELC_ALERTS} and on (service, slo) {INFO}")
+
+
+def all_firing() -> str:
+    """Firing alerts per SLO, 0 for SLOs without any, so every row has a value."""
+    return f"{relc_firing()} or {by_slo('max', INFO)} * 0"
+
+
+def count_slos() -> str:
+    return f"count({by_slo('max', INFO)})"
+
+
+def count_exhausted() -> str:
+    return f"count({all_budget_remaining()} <= 0) or vector(0)"
+
+
+def count_burning() -> str:
+    return f"count({all_burn_now()} > 1) or vector(0)"
+
+
+def count_firing() -> str:
+    return f"count({relc_firing()}) or vector(0)"

@@ -1,27 +1,38 @@
-"""One SLO's panels: a row on its service dashboard, and a line of status tiles on the overview."""
+"""One SLO's panels: its row on the service dashboard."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from relc.compiler import ir
-from relc.compiler.naming import dashboard_uid
-from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_percent, prom_duration
+from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_percent
+from relc.compiler.units import prom_duration as _prom_duration
 from relc.targets import Options
 from relc.targets import grafana_panels as gp
 from relc.targets import grafana_queries as q
-from relc.targets.grafana_text import link_url, markdown_text, runbook_html, runbook_url
+from relc.targets.grafana_json import freeze
+from relc.targets.grafana_text import cache_by_value, link_url, markdown_text, runbook_html, runbook_url
 
 TIERS_PER_LINE = 4
 BURN_UNIT = "suffix:x"  # Grafana shows unknown units as a suffix; this one without a space: 14.4x
+# Thousands of SLOs share a few windows, objectives, policies and tiers: text that depends only on those is
+# built once (keys are values: equal inputs give equal text).
+prom_duration = lru_cache(maxsize=256, typed=True)(_prom_duration)
 
 
 def slo_links(slo: ir.SLO, options: Options) -> list[dict]:
     """Every panel of an SLO links to its runbook, when the runbook has an absolute URL."""
     url = link_url(runbook_url(slo, options))
-    return [gp.link(f"Runbook: {slo.service}/{slo.name}", url, new_tab=True)] if url else []
+    return freeze([gp.link(f"Runbook: {slo.service}/{slo.name}", url, new_tab=True)]) if url else gp.NONE
 
 
 def sli_decimals(slo: ir.SLO) -> int:
     """One more decimal than the objective has (99.95% -> 3), so the SLI and the objective never look equal."""
-    text = fmt_percent(slo.objective).rstrip("%")
+    return _decimals(slo.objective)
+
+
+@lru_cache(maxsize=256, typed=True)
+def _decimals(objective: float) -> int:
+    text = fmt_percent(objective).rstrip("%")
     return min(6, (len(text.split(".")[1]) if "." in text else 0) + 1)
 
 
@@ -40,30 +51,36 @@ def service_row(slo: ir.SLO, y: int, options: Options) -> tuple[list[dict], int]
 
 def _status(slo: ir.SLO, y: int, links: list[dict]) -> list[dict]:
     """Where the SLO stands: budget left and burn now, the SLI against its objective, the burn-down."""
-    key, window = f"{slo.service}/{slo.name}", prom_duration(slo.window_s)
-    budget = gp.stat(f"{key}/budget", "Error budget remaining", _budget_text(slo), gp.grid(0, y, 4, 4),
-                     gp.targets((q.budget_remaining(slo), "budget remaining")), unit="percentunit", decimals=1,
-                     thresholds=gp.budget_steps(slo), links=links)
-    burn = gp.stat(f"{key}/burn-now", "Burn rate (5m)", _burn_now_text(slo), gp.grid(0, y + 4, 4, 4),
+    key, window, budget_colours = f"{slo.service}/{slo.name}", prom_duration(slo.window_s), gp.budget_steps(slo)
+    policy = slo.budget_policy.name if slo.budget_policy is not None and slo.budget_policy.thresholds else None
+    tiers = slo.alert_policy is not None and bool(slo.alert_policy.tiers)
+    budget = gp.stat(f"{key}/budget", "Error budget remaining", _budget_text(slo.window_s, policy),
+                     gp.grid(0, y, 4, 4), gp.targets((q.budget_remaining(slo), "budget remaining")),
+                     unit="percentunit", decimals=1, thresholds=budget_colours, links=links)
+    burn = gp.stat(f"{key}/burn-now", "Burn rate (5m)", _burn_now_text(slo.window_s, tiers), gp.grid(0, y + 4, 4, 4),
                    gp.targets((q.burn_now(slo), "burn rate")), unit=BURN_UNIT, decimals=2,
                    thresholds=burn_steps(slo), links=links)
     sli = gp.timeseries(
-        f"{key}/sli", f"SLI vs objective ({window})", _sli_text(slo), gp.grid(4, y, 10, 8),
+        f"{key}/sli", f"SLI vs objective ({window})", _sli_text(slo.window_s, slo.objective), gp.grid(4, y, 10, 8),
         gp.targets((q.sli_over_window(slo), f"SLI over {window}"), (q.sli_worst_5m(slo), "SLI, worst 5m"),
                    (q.objective(slo), "objective")),
         unit="percentunit", decimals=sli_decimals(slo), thresholds=gp.steps((None, "green")),
-        threshold_style="off", links=links, overrides=[gp.dashed_series("objective", "red")], time_from=window)
+        threshold_style="off", links=links, overrides=gp.dashed_series("objective", "red"), time_from=window)
     burndown = gp.timeseries(
-        f"{key}/burndown", f"Error budget burn-down ({window})", _burndown_text(slo), gp.grid(14, y, 10, 8),
+        f"{key}/burndown", f"Error budget burn-down ({window})", _burndown_text(policy), gp.grid(14, y, 10, 8),
         gp.targets((q.budget_remaining(slo), "budget remaining")), unit="percentunit", decimals=1,
-        thresholds=gp.budget_steps(slo), threshold_style="dashed+area", links=links, time_from=window, soft_min=0)
+        thresholds=budget_colours, threshold_style="dashed+area", links=links, time_from=window, soft_min=0)
     return [budget, burn, sli, burndown]
 
 
 def burn_steps(slo: ir.SLO) -> dict:
     """Yellow above 1x (faster than sustainable), red at the fastest alert tier's factor."""
     tiers = slo.alert_policy.tiers if slo.alert_policy is not None else ()
-    fastest = max((tier.burn_rate for tier in tiers), default=0.0)
+    return _burn_steps(max((tier.burn_rate for tier in tiers), default=0.0))
+
+
+@lru_cache(maxsize=256, typed=True)
+def _burn_steps(fastest: float) -> dict:
     return gp.steps((None, "green"), (1, "yellow"), *([(fastest, "red")] if fastest > 1 else []))
 
 
@@ -83,14 +100,20 @@ def _burn_rates(slo: ir.SLO, y: int, links: list[dict]) -> tuple[list[dict], int
 
 def _tier_panel(slo: ir.SLO, tier: ir.AlertTier, pos: dict, links: list[dict]) -> dict:
     """The two burn rates the tier's alert compares, and its factor, so people see why it fires (or not)."""
-    long_w, short_w, factor = prom_duration(tier.long_window_s), prom_duration(tier.short_window_s), tier.burn_rate
-    title = f"Burn rate: {tier.name} ({long_w}/{short_w} > {fmt_number(factor)}x)"
+    title, text, thresholds, long_w, short_w = _tier_parts(tier)
     return gp.timeseries(
-        f"{slo.service}/{slo.name}/tier/{tier.name}", title, _tier_text(slo, tier), pos,
+        f"{slo.service}/{slo.name}/tier/{tier.name}", title, text, pos,
         gp.targets((q.tier_burn(slo, tier.long_window_s), f"{long_w} (long window)"),
                    (q.tier_burn(slo, tier.short_window_s), f"{short_w} (short window)")),
-        unit=BURN_UNIT, thresholds=gp.steps((None, "green"), (factor, "red")), threshold_style="dashed", links=links,
-        decimals=2, soft_min=0)
+        unit=BURN_UNIT, thresholds=thresholds, threshold_style="dashed", links=links, decimals=2, soft_min=0)
+
+
+@cache_by_value
+def _tier_parts(tier: ir.AlertTier) -> tuple:
+    """Title, description, thresholds and window names of a tier's panel: the same for every SLO on its policy."""
+    long_w, short_w, factor = prom_duration(tier.long_window_s), prom_duration(tier.short_window_s), tier.burn_rate
+    title = f"Burn rate: {tier.name} ({long_w}/{short_w} > {fmt_number(factor)}x)"
+    return title, _tier_text(tier), gp.steps((None, "green"), (factor, "red")), long_w, short_w
 
 
 def _period_burn(slo: ir.SLO, y: int, links: list[dict]) -> dict:
@@ -107,10 +130,11 @@ def _period_burn(slo: ir.SLO, y: int, links: list[dict]) -> dict:
 def _alerts_and_runbook(slo: ir.SLO, y: int, options: Options, links: list[dict]) -> list[dict]:
     """What fired, next to what to do about it; an SLO without alerts gets the runbook full width."""
     key = f"{slo.service}/{slo.name}"
-    text_x = 12 if q.alert_names(slo) else 0
+    alerting = bool(q.alert_names(slo))
+    text_x = 12 if alerting else 0
     runbook = gp.text(f"{key}/runbook", "SLO and runbook", gp.grid(text_x, y, 24 - text_x, 8),
                       runbook_html(slo, options), links)
-    if not q.alert_names(slo):
+    if not alerting:
         return [runbook]
     alerts = gp.state_timeline(
         f"{key}/alerts", "Firing alerts", _alerts_text(slo), gp.grid(0, y, 12, 8),
@@ -118,65 +142,37 @@ def _alerts_and_runbook(slo: ir.SLO, y: int, options: Options, links: list[dict]
     return [alerts, runbook]
 
 
-def overview_line(slo: ir.SLO, y: int) -> list[dict]:
-    """Four status tiles for one SLO, each linking to the SLO on its service dashboard."""
-    key, window = f"overview/{slo.service}/{slo.name}", prom_duration(slo.window_s)
-    url = f"/d/{dashboard_uid(slo.service)}?var-slo={slo.name}&${{__url_time_range}}&${{datasource:queryparam}}"
-    links = [gp.link(f"{slo.service} dashboard", url, new_tab=False)]
-    sli_steps = gp.steps((None, "red"), (slo.objective, "green"))
-    firing = gp.steps((None, "green"), (1, "red"))
-    return [
-        gp.stat(f"{key}/budget", f"{slo.name}: budget remaining", _budget_text(slo), gp.grid(0, y, 6, 5),
-                gp.targets((q.budget_remaining(slo, False), "budget remaining")), unit="percentunit", decimals=1,
-                thresholds=gp.budget_steps(slo), links=links),
-        gp.stat(f"{key}/burn-now", f"{slo.name}: burn rate (5m)", _burn_now_text(slo), gp.grid(6, y, 6, 5),
-                gp.targets((q.burn_now(slo, False), "burn rate")), unit=BURN_UNIT, decimals=2,
-                thresholds=burn_steps(slo), links=links),
-        gp.stat(f"{key}/sli", f"{slo.name}: SLI over {window}", _sli_text(slo), gp.grid(12, y, 6, 5),
-                gp.targets((q.sli_over_window(slo, False), "SLI")), unit="percentunit",
-                decimals=sli_decimals(slo), thresholds=sli_steps, links=links),
-        _firing_tile(slo, key, gp.grid(18, y, 6, 5), firing, links),
-    ]
-
-
-def _firing_tile(slo: ir.SLO, key: str, pos: dict, thresholds: dict, links: list[dict]) -> dict:
-    """Count of firing alerts; an SLO without alert rules says so instead of querying nothing."""
-    if not q.alert_names(slo):
-        return gp.text(f"{key}/alerts", f"{slo.name}: alerts", pos, "<p>This SLO has no alerts.</p>\n", links)
-    return gp.stat(f"{key}/alerts", f"{slo.name}: alerts firing", _alerts_text(slo), pos,
-                   gp.targets((q.firing_count(slo), "firing")), unit="none", decimals=0, thresholds=thresholds,
-                   links=links)
-
-
-def _budget_text(slo: ir.SLO) -> str:
-    policy = slo.budget_policy
-    source = (f"the thresholds of budget policy {markdown_text(policy.name)}" if policy is not None
-              and policy.thresholds else "relc's defaults (50%, 25%, 0%; the SLO has no budget policy)")
-    return (f"Share of the {prom_duration(slo.window_s)} error budget still unspent: 100% untouched, 0% spent, "
+@lru_cache(maxsize=256, typed=True)
+def _budget_text(window_s: int, policy: str | None) -> str:
+    source = (f"the thresholds of budget policy {markdown_text(policy)}" if policy is not None
+              else "relc's defaults (50%, 25%, 0%; the SLO has no budget policy)")
+    return (f"Share of the {prom_duration(window_s)} error budget still unspent: 100% untouched, 0% spent, "
             f"negative when overspent. Colours follow {source}.")
 
 
-def _burn_now_text(slo: ir.SLO) -> str:
-    red = ("red at the fastest alert tier's factor" if slo.alert_policy is not None and slo.alert_policy.tiers
-           else "yellow above 1x")
+@lru_cache(maxsize=256, typed=True)
+def _burn_now_text(window_s: int, tiers: bool) -> str:
+    red = "red at the fastest alert tier's factor" if tiers else "yellow above 1x"
     return ("Error ratio of the last 5 minutes divided by the error budget. 1x would spend exactly the whole "
-            f"budget over {human_duration(slo.window_s)}; {red}.")
+            f"budget over {human_duration(window_s)}; {red}.")
 
 
-def _sli_text(slo: ir.SLO) -> str:
-    return (f"Good share of events over the rolling {prom_duration(slo.window_s)} window against the objective "
-            f"({markdown_text(fmt_percent(slo.objective))}), and the worst 5-minute SLI within each plotted step.")
+@lru_cache(maxsize=256, typed=True)
+def _sli_text(window_s: int, objective: float) -> str:
+    return (f"Good share of events over the rolling {prom_duration(window_s)} window against the objective "
+            f"({markdown_text(fmt_percent(objective))}), and the worst 5-minute SLI within each plotted step.")
 
 
-def _burndown_text(slo: ir.SLO) -> str:
-    if slo.budget_policy is None or not slo.budget_policy.thresholds:
+@lru_cache(maxsize=256)
+def _burndown_text(policy: str | None) -> str:
+    if policy is None:
         return "Error budget remaining over the SLO window; dashed lines at relc's default 50%, 25% and 0%."
     return ("Error budget remaining over the SLO window. Dashed lines and bands are the thresholds of budget "
-            f"policy {markdown_text(slo.budget_policy.name)}; each crossing calls for the actions it lists "
+            f"policy {markdown_text(policy)}; each crossing calls for the actions it lists "
             "(see the runbook panel).")
 
 
-def _tier_text(slo: ir.SLO, tier: ir.AlertTier) -> str:
+def _tier_text(tier: ir.AlertTier) -> str:
     long_w, short_w = prom_duration(tier.long_window_s), prom_duration(tier.short_window_s)
     return (f"Tier {markdown_text(tier.name)} (severity {markdown_text(tier.severity)}) fires when the burn rate "
             f"over both {long_w} and {short_w} exceeds {markdown_text(fmt_number(tier.burn_rate))}x, "

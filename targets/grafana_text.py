@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from relc.compiler import ir
 from relc.compiler.units import fmt_percent, human_percent, prom_duration
@@ -10,6 +11,21 @@ from relc.targets import Options
 
 LINK_SCHEMES = ("https://", "http://", "mailto:")
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>])")
+_UNLINKABLE = re.compile(r"[\s<>\"'`\\]")  # \s is str.isspace's set: whitespace would end the URL in HTML
+
+
+def cache_by_value(function):
+    """lru_cache for a function of one IR object (thousands of SLOs share a few runbooks, policies and tiers);
+    an argument that cannot be hashed is computed afresh."""
+    cached = lru_cache(maxsize=256)(function)
+
+    def call(value):
+        try:
+            hash(value)
+        except TypeError:
+            return function(value)
+        return cached(value)
+    return call
 
 
 def html_text(text: str) -> str:
@@ -25,7 +41,7 @@ def markdown_text(text: str) -> str:
 
 def link_url(url: str) -> str | None:
     """A URL safe to link: an absolute http(s)/mailto one, `$`/`[`/`]` percent-encoded against interpolation."""
-    if not url.startswith(LINK_SCHEMES) or any(c.isspace() or c in "<>\"'`\\" for c in url):
+    if not url.startswith(LINK_SCHEMES) or _UNLINKABLE.search(url):
         return None
     return url.replace("$", "%24").replace("[", "%5B").replace("]", "%5D")
 
@@ -51,8 +67,13 @@ def slo_facts(slo: ir.SLO) -> str:
     """One line of what the SLO promises and which policies apply."""
     policy = slo.alert_policy.name if slo.alert_policy is not None else "none"
     budget = slo.budget_policy.name if slo.budget_policy is not None else "none"
-    return (f"<p>Objective <b>{html_text(fmt_percent(slo.objective))}</b> over <b>{prom_duration(slo.window_s)}</b>"
-            f" (error budget {html_text(fmt_percent(slo.error_budget))}) · SLI: {html_text(slo.sli.kind)}"
+    return _facts(slo.objective, slo.window_s, slo.error_budget, slo.sli.kind, policy, budget)
+
+
+@lru_cache(maxsize=1024, typed=True)  # thousands of SLOs, a few objectives, windows and policies
+def _facts(objective: float, window_s: int, error_budget: float, kind: str, policy: str, budget: str) -> str:
+    return (f"<p>Objective <b>{html_text(fmt_percent(objective))}</b> over <b>{prom_duration(window_s)}</b>"
+            f" (error budget {html_text(fmt_percent(error_budget))}) · SLI: {html_text(kind)}"
             f" · alert policy: {html_text(policy)} · budget policy: {html_text(budget)}</p>")
 
 
@@ -75,7 +96,8 @@ def runbook_html(slo: ir.SLO, options: Options) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _runbook_body(book: ir.Runbook) -> list[str]:
+@cache_by_value  # every SLO of a service usually shares one runbook
+def _runbook_body(book: ir.Runbook) -> tuple[str, ...]:
     parts = [f"<p>{html_text(book.summary)}</p>"] if book.summary else []
     if book.steps:
         items = "".join(f"<li>{html_text(step.text)}" + (f"<br><code>{html_text(step.command)}</code>"
@@ -85,14 +107,15 @@ def _runbook_body(book: ir.Runbook) -> list[str]:
         parts.append(f"<p>Escalation: {html_text(book.escalation)}</p>")
     if book.links:
         parts.append("<ul>" + "".join(f"<li>{_anchor(link.url, link.title)}</li>" for link in book.links) + "</ul>")
-    return parts
+    return tuple(parts)
 
 
-def _policy_html(policy: ir.BudgetPolicy) -> list[str]:
+@cache_by_value  # and a few budget policies serve the whole project
+def _policy_html(policy: ir.BudgetPolicy) -> tuple[str, ...]:
     items = []
     for threshold in policy.thresholds:
         level = f"{human_percent(threshold.remaining)} left" if threshold.remaining else "budget exhausted"
         actions = "; ".join(html_text(action) for action in threshold.actions)
         notify = f" (notify {html_text(threshold.notify)})" if threshold.notify else ""
         items.append(f"<li><b>{html_text(level)}</b>: {actions}{notify}</li>")
-    return [f"<p>Error-budget policy <b>{html_text(policy.name)}</b>:</p>", "<ul>" + "".join(items) + "</ul>"]
+    return (f"<p>Error-budget policy <b>{html_text(policy.name)}</b>:</p>", "<ul>" + "".join(items) + "</ul>")

@@ -11,23 +11,25 @@ import promql_parser
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import relc.targets
 from relc.compiler.cli import main
 from relc.compiler.naming import dashboard_uid
 from relc.compiler.pipeline import compile_paths
 from relc.targets import Options
-from relc.targets import grafana, grafana_queries, grafana_text
+from relc.targets import grafana, grafana_json, grafana_queries, grafana_text
 from relc.targets.prometheus import TARGET as PROMETHEUS
 
-from conftest import ROOT, compare_tree
+from conftest import ROOT, compare_tree, promtool_unit
 
 SCHEMAS = ROOT / "schemas" / "grafana"
 GOOD = sorted(p for p in (ROOT / "tests" / "good").iterdir() if p.suffix == ".relc" or p.is_dir())
 CASES = {"shop": ROOT / "examples" / "shop", **{p.stem: p for p in GOOD}}
 GRAFANA_VARIABLES = {"slo": ".*", "datasource": "prometheus", "__interval": "1m", "__rate_interval": "1m",
                      "__range": "1d"}
-VARIABLE = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\$(\w+)")
+VARIABLE = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\$([A-Za-z_]\w*)")  # `$1` is label_replace's, not Grafana's
 UID = re.compile(r"[A-Za-z0-9_-]{1,40}\Z")
 
 
@@ -71,7 +73,14 @@ def queries(dashboard: dict) -> list[str]:
 
 
 def schema(name: str) -> jsonschema.Draft7Validator:
-    return jsonschema.Draft7Validator(json.loads((SCHEMAS / name).read_text()))
+    path = SCHEMAS / name
+    return jsonschema.Draft7Validator(json.loads(path.read_text()))
+
+
+def custom_overrides(panel: dict) -> list[tuple[str, object]]:
+    """`custom.*` settings of a panel's field overrides, as (key, value)."""
+    return [(prop["id"][len("custom."):], prop["value"]) for override in panel["fieldConfig"].get("overrides", [])
+            for prop in override["properties"] if prop["id"].startswith("custom.")]
 
 
 def schema_errors(dashboard: dict) -> list[str]:
@@ -82,8 +91,11 @@ def schema_errors(dashboard: dict) -> list[str]:
                    for e in schema(f"panels/{panel['type']}.options.schema.json").iter_errors(panel["options"])]
         custom = f"panels/{panel['type']}.fieldconfig.schema.json"
         if (SCHEMAS / custom).exists():
-            errors += [f"{panel['title']} custom: {e.message}"
-                       for e in schema(custom).iter_errors(panel["fieldConfig"]["defaults"].get("custom", {}))]
+            defaults = panel["fieldConfig"]["defaults"].get("custom", {})
+            errors += [f"{panel['title']} custom: {e.message}" for e in schema(custom).iter_errors(defaults)]
+            for key, value in custom_overrides(panel):  # each override, as if it were the whole custom config
+                errors += [f"{panel['title']} override custom.{key}: {e.message}"
+                           for e in schema(custom).iter_errors({**defaults, key: value})]
     return errors
 
 
@@ -112,9 +124,10 @@ def test_schema_files_record_their_source_and_match_the_emitted_version():
     source = json.loads((SCHEMAS / "source.json").read_text())
     assert source["package"] == "@grafana/schema" and source["schemaVersion"] == grafana.SCHEMA_VERSION
     emitted = {p["type"] for d in dashboards(CASES["shop"]).values() for p in all_panels(d)}
-    assert emitted == {"stat", "timeseries", "state-timeline", "text"}
+    assert emitted == {"stat", "timeseries", "state-timeline", "text", "table"}
     for kind in emitted:
-        assert (SCHEMAS / "panels" / f"{kind}.options.schema.json").exists(), kind
+        name = f"panels/{kind}.options.schema.json"
+        assert (SCHEMAS / name).exists() or name in FALLBACK_SCHEMAS, kind
     assert (ROOT / "scripts" / "regen-grafana-schema.sh").read_text().count(source["version"]) == 1
 
 
@@ -176,15 +189,78 @@ def inconsistencies(exprs: list[str], records: set, alerts: set) -> list[str]:
     return problems
 
 
+def recorded_labels(path: Path) -> dict[str, set[str]]:
+    """Label names every series of a recorded name carries ("ALERTS": those every relc alert carries)."""
+    artifacts, _ = PROMETHEUS.generate(project(path), Options())
+    found: dict[str, set[str]] = {}
+    for artifact in artifacts:
+        for group in yaml.safe_load(artifact.content)["groups"]:
+            for rule in group["rules"]:
+                name = rule.get("record") or "ALERTS"
+                labels = set(rule["labels"]) | ({"alertname", "alertstate"} if name == "ALERTS" else set())
+                found[name] = found[name] & labels if name in found else labels
+    return found
+
+
+def _selectors_under(node) -> list:
+    found: list = []
+    promql_parser.walk(node, lambda n: found.append(n) if isinstance(n, promql_parser.VectorSelector) else None)
+    return found
+
+
+def aggregate_problems(expr: str, labels: dict[str, set[str]]) -> list[str]:
+    """An overview query reads every SLO: each series it names is recorded (for some SLO), it pins no SLO, only
+    relc's alerts (those with an alert_tier) count, and each `by`/`on` label is on every series it groups."""
+    problems = []
+    tree = promql_parser.parse(substitute(expr))
+    for name, matchers in selectors(expr):
+        if name not in labels:
+            problems.append(f"{name} is not recorded")
+        if "service" in matchers or "slo" in matchers:
+            problems.append(f"{name} pinned to one SLO")
+    for sel in _selectors_under(tree):
+        if sel.name == "ALERTS" and not any(m.name == "alert_tier" and m.op == promql_parser.MatchOp.NotEqual
+                                            and m.value == "" for m in sel.matchers.matchers):
+            problems.append("ALERTS without alert_tier!=\"\" counts other rules' alerts")
+    def check(node) -> None:
+        if isinstance(node, promql_parser.AggregateExpr) and node.modifier is not None:
+            wanted, grouped = set(node.modifier.labels), _selectors_under(node.expr)
+        elif isinstance(node, promql_parser.BinaryExpr) and node.modifier and node.modifier.matching:
+            wanted = set(node.modifier.matching.labels)
+            grouped = _selectors_under(node.lhs) + _selectors_under(node.rhs)
+        else:
+            return
+        problems.extend(f"{sel.name} lacks {sorted(wanted - labels.get(sel.name, set()))}" for sel in grouped
+                        if not wanted <= labels.get(sel.name, set()))
+    promql_parser.walk(tree, check)
+    return problems
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_every_query_parses_and_reads_only_recorded_series(case: str):
     records, alerts = prometheus_output(CASES[case])
-    exprs = [expr for d in dashboards(CASES[case]).values() for expr in queries(d)]
+    found = dashboards(CASES[case])
+    overview = found.pop(f"{grafana.JSON_DIR}/{grafana.OVERVIEW_UID}.json")
+    exprs = [expr for d in found.values() for expr in queries(d)]
     assert exprs
     assert inconsistencies(exprs, records, alerts) == []
     for expr in exprs:  # every selector is pinned to one SLO's series (or to ALERTS of that SLO)
         for name, matchers in selectors(expr):
             assert "service" in matchers and "slo" in matchers, expr
+    labels = recorded_labels(CASES[case])
+    assert queries(overview) and all(aggregate_problems(expr, labels) == [] for expr in queries(overview))
+
+
+def test_aggregate_check_catches_what_the_rules_do_not_record():
+    labels = recorded_labels(CASES["shop"])
+    assert {"service", "slo", "owner", "objective", "window", "sli_kind"} <= labels["relc_slo_info"]
+    assert {"service", "slo", "alert_tier", "severity"} <= labels["ALERTS"]  # every relc alert has a tier
+    for bad in ("max by (service, slo) (relc_slo:error_ratio:rate2d)",           # no SLO reads a 2d window
+                'max by (service, slo) (relc_slo:burn_rate:rate5m{slo="latency"})',  # pinned
+                "max by (service, owner) (relc_slo:burn_rate:rate5m)",            # only the info series has owner
+                'count by (service, slo) (ALERTS{alertstate="firing"})',           # any rule's alerts
+                "relc_slo_info and on (service, team) relc_slo:objective:ratio"):  # no team label
+        assert aggregate_problems(bad, labels), bad
 
 
 def test_consistency_check_catches_series_the_rules_do_not_record():
@@ -265,15 +341,109 @@ def test_prometheus_dashboard_url_lands_on_the_slo():
                                       for p in rows for t in p["targets"])
 
 
-def test_overview_links_every_slo_to_its_service_dashboard():
-    overview = board(CASES["shop"], grafana.OVERVIEW_UID)
-    links = {link["url"].split("&")[0] for p in all_panels(overview) for link in p["links"]}
-    assert links == {"/d/relc-checkout?var-slo=availability", "/d/relc-checkout?var-slo=latency",
-                     "/d/relc-orders-worker?var-slo=processing", "/d/relc-orders-worker?var-slo=freshness",
-                     "/d/relc-catalog?var-slo=availability"}
-    rows = [p["title"] for p in overview["panels"] if p["type"] == "row"]
-    assert rows == ["checkout", "orders-worker", "catalog"]
+def overview_table(options: Options | None = None) -> dict:
+    overview = board(CASES["shop"], grafana.OVERVIEW_UID, options)
+    (table,) = [p for p in all_panels(overview) if p["type"] == "table"]
+    return table
+
+
+def column_links(table: dict) -> dict[str, list[dict]]:
+    """The data links of each column, by field name."""
+    return {o["matcher"]["options"]: prop["value"] for o in table["fieldConfig"]["overrides"]
+            for prop in o["properties"] if prop["id"] == "links"}
+
+
+def label_replaced(expr: str, labels: dict[str, str]) -> dict[str, str]:
+    """What the query's label_replace calls do to a series with these labels, innermost call first."""
+    calls: list = []
+    promql_parser.walk(promql_parser.parse(expr), lambda n: calls.append(n) if isinstance(n, promql_parser.Call)
+                       and n.func.name == "label_replace" else None)
+    labels = dict(labels)
+    for call in reversed(calls):
+        dst, replacement, src, regex = (arg.val for arg in call.args[1:])
+        match = re.fullmatch(regex, labels.get(src, ""))
+        if match:
+            labels[dst] = match.expand(replacement.replace("$", "\\"))
+    return labels
+
+
+def test_overview_rows_link_to_the_service_dashboard_and_runbook():
+    links = column_links(overview_table(Options(runbook_base_url="https://rb.example/x")))
+    dashboard = "/${__data.fields.dashboard:raw}"
+    assert [link["url"] for link in links["service"]] == [dashboard + "${__url_time_range}&${datasource:queryparam}"]
+    assert [link["url"] for link in links["slo"]] == [
+        dashboard + "var-slo=${__data.fields.slo}&${__url_time_range}&${datasource:queryparam}",
+        "https://rb.example/x/${__data.fields.service}/${__data.fields.slo}.md"]
+    assert [link["url"] for link in column_links(overview_table())["slo"]] == [links["slo"][0]["url"]]  # no base
+
+
+@pytest.mark.parametrize("service", ["checkout", "a" * 35, "a" * 36, "b-" + "very-long-service-name-" * 3])
+def test_overview_dashboard_paths_match_the_uids(service: str):
+    """The `dashboard` column the info query builds opens the service's dashboard, whatever its name's length."""
+    info = overview_table()["targets"][0]["expr"]
+    path = label_replaced(info, {"service": service, "slo": "x"})["dashboard"]
+    if dashboard_uid(service) == f"relc-{service}":
+        assert path == f"d/{dashboard_uid(service)}?"
+    else:  # the uid ends in a hash of the name: search for the dashboard by tag and title instead
+        assert path == f"dashboards?tag=relc&query={service}&"
+
+
+def test_overview_does_not_grow_with_the_project(tmp_path: Path):
+    def project_of(services: int) -> Path:
+        path = tmp_path / f"p{services}.relc"
+        path.write_text("".join(f"service s{i} {{\n  slo a {{ objective = 99.9%  sli events {{ bad = e_total  "
+                                f"total = r_total }} }}\n}}\n" for i in range(services)))
+        return path
+    small, large = (generate(project_of(n))[f"{grafana.JSON_DIR}/{grafana.OVERVIEW_UID}.json"] for n in (2, 200))
+    assert small == large and len(small) < 30_000
+    overview = json.loads(small)
+    assert [p["type"] for p in overview["panels"]] == ["stat"] * 4 + ["table"]
     assert not any("${slo}" in expr for expr in queries(overview))  # the overview has no SLO filter
+
+
+def test_overview_queries_in_prometheus(tmp_path: Path):
+    """The table's queries, run by promtool over recorded series from two replicas: one row per SLO, the worst
+    replica's numbers, only relc's alerts of relc's SLOs counted, and 0 for an SLO without firing alerts."""
+    rules = tmp_path / "none.rules.yml"
+    rules.write_text("groups: []\n")
+    long_name = "b-" + "very-long-service-name-" * 3
+    series = []
+    for replica, remaining, burn in (("a", "0.5", "2"), ("b", "0.4", "3")):
+        for service in ("checkout", long_name):
+            slo = f'service="{service}",slo="availability",replica="{replica}"'
+            series += [{"series": f'relc_slo_info{{{slo},owner="team",objective="99.9%",window="30d",'
+                                  f'sli_kind="events"}}', "values": "1x5"},
+                       {"series": f"relc_slo:error_budget_remaining:ratio{{{slo}}}", "values": f"{remaining}x5"},
+                       {"series": f"relc_slo:error_budget:ratio{{{slo}}}", "values": "0.001x5"},
+                       {"series": f"relc_slo:burn_rate:rate5m{{{slo}}}", "values": f"{burn}x5"}]
+    series += [{"series": 'ALERTS{alertname="CheckoutAvailabilityBudgetBurn",alertstate="firing",'
+                          'alert_tier="page-fast",severity="page",service="checkout",slo="availability"}',
+                "values": "1x5"},
+               {"series": 'ALERTS{alertname="Other",alertstate="firing",service="checkout",slo="availability"}',
+                "values": "1x5"},
+               {"series": 'ALERTS{alertname="Foreign",alertstate="firing",alert_tier="x",service="f",slo="y"}',
+                "values": "1x5"}]
+    table = {t["refId"]: t["expr"] for t in overview_table()["targets"]}
+    checkout, other = '{service="checkout",slo="availability"}', f'{{service="{long_name}",slo="availability"}}'
+    def rows(value_checkout, value_other):
+        return [{"labels": checkout, "value": value_checkout}, {"labels": other, "value": value_other}]
+    info = ('{{dashboard="{path}",objective="99.9%",owner="team",service="{service}",sli_kind="events",'
+            'slo="availability",window="30d"}}')
+    checks = [
+        {"expr": table["A"], "eval_time": "2m", "exp_samples": [
+            {"labels": info.format(path="d/relc-checkout?", service="checkout"), "value": 1},
+            {"labels": info.format(path=f"dashboards?tag=relc&query={long_name}&", service=long_name), "value": 1}]},
+        {"expr": table["B"], "eval_time": "2m", "exp_samples": rows(0.9994, 0.9994)},
+        {"expr": table["C"], "eval_time": "2m", "exp_samples": rows(0.4, 0.4)},
+        {"expr": table["D"], "eval_time": "2m", "exp_samples": rows(3, 3)},
+        {"expr": table["E"], "eval_time": "2m", "exp_samples": rows(1, 0)},
+    ]
+    overview = board(CASES["shop"], grafana.OVERVIEW_UID)
+    counts = {p["title"]: p["targets"][0]["expr"] for p in all_panels(overview) if p["type"] == "stat"}
+    for title, value in (("SLOs", 2), ("Error budget exhausted", 0), ("Burning faster than sustainable (5m)", 2),
+                         ("SLOs with firing alerts", 1)):
+        checks.append({"expr": counts[title], "eval_time": "2m", "exp_samples": [{"labels": "{}", "value": value}]})
+    promtool_unit(rules, series, checks, tmp_path)
 
 
 def panel(dashboard: dict, title: str, slo: str) -> dict:
@@ -422,6 +592,83 @@ def test_output_is_deterministic_and_canonical_json():
         assert text.endswith("\n")
         if name.endswith(".json"):
             assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def json_dumps(value: object) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def outcome(dump, value: object) -> object:
+    """The text, or the exception type and message."""
+    try:
+        return dump(value)
+    except Exception as error:  # the writer must fail exactly as json.dumps does
+        return type(error), str(error)
+
+
+AWKWARD = st.sampled_from(['"', "\\", "\n\r\t\b\f", "\x00\x1f\x7f", "\u2028\u2029", "\ud800", "é·中😀",
+                           "</script>", "${slo} [[x]]", "", " ", "a\"b\\c}"])
+STRINGS = AWKWARD | st.text()
+SCALARS = (st.none() | st.booleans() | st.integers() | st.integers(min_value=-2**70, max_value=2**70)
+           | st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([0.0, -0.0, 1e16, 1e-7, 0.1, 14.4])
+           | STRINGS)
+KEYS = STRINGS | st.integers() | st.booleans() | st.none() | st.floats()
+JSON_LIKE = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=5) | st.tuples(inner, inner)
+                         | st.dictionaries(STRINGS, inner, max_size=5) | st.dictionaries(KEYS, inner, max_size=3),
+                         max_leaves=30)
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_LIKE)
+def test_json_writer_is_json_dumps(value: object):
+    assert outcome(grafana_json.dumps, value) == outcome(json_dumps, value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(STRINGS, JSON_LIKE, max_size=4), st.dictionaries(STRINGS, JSON_LIKE, max_size=4), JSON_LIKE)
+def test_json_writer_reuses_shared_parts_exactly(fixed: dict, holes: dict, value: object):
+    """Frozen parts and Shapes (whose fixed items are written once) give json.dumps' text at every indent."""
+    shaped, frozen = grafana_json.Shape(**fixed)(**holes), grafana_json.freeze(value)
+    for document in (shaped, [shaped, {"a": [shaped]}], frozen, {"x": [frozen, {"y": frozen}], "z": shaped}):
+        assert outcome(grafana_json.dumps, document) == outcome(json_dumps, document)
+        assert outcome(grafana_json.dumps, document) == outcome(json_dumps, document)  # from the kept texts
+
+
+def test_shared_parts_cannot_change():
+    frozen = grafana_json.freeze({"a": [{"b": 1}]})
+    shaped = grafana_json.Shape(fixed=1)(hole=2)
+    for change in (lambda: frozen.update(a=2), lambda: frozen["a"].append(3), lambda: frozen["a"][0].pop("b"),
+                   lambda: shaped.update(hole=3), lambda: shaped.__setitem__("fixed", 2)):
+        with pytest.raises(TypeError):
+            change()
+    shaped["hole"] = 3  # holes may change (panel ids are bumped after a hash collision)
+    assert grafana_json.dumps(shaped) == json_dumps({"fixed": 1, "hole": 3})
+    assert copy.deepcopy(shaped) == {"fixed": 1, "hole": 3} and copy.deepcopy(frozen) is frozen
+
+
+def test_json_writer_fails_as_json_dumps_does():
+    cycle: list = []
+    cycle.append(cycle)
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    class Sub(str):
+        pass
+    for value in (cycle, {"a": {"b": cycle}}, deep, {"x": object()}, {1: "a", "b": 2}, [float("nan"), Sub("s")],
+                  {Sub("k"): (1, True)}, {True: 1, None: 2, 1.5: 3}):
+        assert outcome(grafana_json.dumps, value) == outcome(json_dumps, value)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_rendered_dashboards_are_json_dumps(case: str, tmp_path: Path):
+    (tmp_path / "evil.relc").write_text(HOSTILE)
+    for path in (CASES[case], tmp_path / "evil.relc"):
+        for options in (Options(), Options(runbook_base_url="https://rb.example/$x", settings={
+                "grafana.datasource_uid": "p"})):
+            services = [s for s in project(path).services if s.slos]
+            boards = [grafana.service_dashboard(s, options) for s in services]
+            for dashboard in boards + [grafana.overview_dashboard(services, options)]:
+                assert grafana.render(dashboard) == json_dumps(dashboard) + "\n"
 
 
 def test_targets_verbose_lists_grafana_options():
