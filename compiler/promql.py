@@ -10,26 +10,16 @@ LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 WINDOW_PLACEHOLDER = "$window"
 
 
+_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')  # every character quote() writes as an escape
+_ESCAPES = {**{code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)},
+            ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
 def quote(value: str) -> str:
     """A PromQL double-quoted string literal whose content is exactly `value`."""
-    out = ['"']
-    for ch in value:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+    if _ESCAPE.search(value) is None:  # most values: nothing to escape, so the literal is the text in quotes
+        return '"' + value + '"'
+    return '"' + value.translate(_ESCAPES) + '"'
 
 
 def render_selector(selector: ir.Selector, extra: tuple[ir.LabelMatcher, ...] = (), suffix: str = "") -> str:

@@ -125,7 +125,20 @@ def object_tags(slo: ir.SLO, service: ir.Service, settings: Settings, extra: dic
         pairs["team"] = service.owner
     if settings.env:
         pairs["env"] = settings.env
-    return sorted({f"{tag_text(k)}:{tag_text(v)}"[:200] for k, v in pairs.items() if v})
+    memo = _TAG_PAIRS
+    if len(memo) > 50_000:  # pairs repeat across a project's objects; odd inputs do not pin memory
+        memo.clear()
+    tags = set()
+    for pair in pairs.items():
+        if pair[1]:
+            tag = memo.get(pair)
+            if tag is None:
+                tag = memo[pair] = f"{tag_text(pair[0])}:{tag_text(pair[1])}"[:200]
+            tags.add(tag)
+    return sorted(tags)
+
+
+_TAG_PAIRS: dict[tuple[str, str], str] = {}
 
 
 def monitor_payload(slo: ir.SLO, service: ir.Service, tier: Tier, tf: str, key: str, settings: Settings,
@@ -182,11 +195,17 @@ def _consumed(slo: ir.SLO, tier: Tier) -> float:
 
 def literal(text: str) -> str:
     """Source text stays text: no `{{...}}` template variable and no `@handle` notification survives."""
-    text = re.sub(r"\{(?=\{)", "{ ", text)
-    text = re.sub(r"\}(?=\})", "} ", text)
+    if "{{" in text or "}}" in text:  # without either, both substitutions would leave the text as it is
+        text = re.sub(r"\{(?=\{)", "{ ", text)
+        text = re.sub(r"\}(?=\})", "} ", text)
     return text.replace("@", "(at)")
+
+
+_URL_SAFE = re.compile(r"[A-Za-z0-9:/?#&=%+,;~!$'*._-]*\Z")  # what quote() keeps, with the `safe` below
 
 
 def safe_url(url: str) -> str:
     """A link Datadog neither templates nor notifies from: braces, `@` and spaces percent-encoded."""
+    if _URL_SAFE.match(url):  # nothing to encode, as most links have
+        return url
     return quote(url, safe=":/?#&=%+,;~!$'*-._")

@@ -50,9 +50,18 @@ def gather(*steps) -> list:
 HINT_BLOCK = 'add a `datadog { good|bad = "...", total = "..." }` block to the sli with the Datadog queries'
 
 
+_NOT_TAG = re.compile(r"[^\w\-:./]")  # \w in a str pattern is exactly str.isalnum() or `_`
+_TAGS: dict[str, str] = {}
+
+
 def tag_text(text: str) -> str:
     """Datadog's own tag normalisation: lower case; anything but letters, digits and _-:./ becomes `_`."""
-    return "".join(c if c.isalnum() or c in "_-:./" else "_" for c in text.lower())
+    tag = _TAGS.get(text)
+    if tag is None:
+        if len(_TAGS) > 50_000:  # names repeat across a project's objects; odd inputs do not pin memory
+            _TAGS.clear()
+        tag = _TAGS[text] = _NOT_TAG.sub("_", text.lower())
+    return tag
 
 
 def metric_name(prom: str, part: str, mapping: Mapping) -> str:
@@ -96,41 +105,49 @@ def matcher_terms(m: ir.LabelMatcher, mapping: Mapping) -> list[Term]:
     if key == "":
         return []  # the user dropped this label (e.g. job, which only Prometheus adds)
     key = tag_text(key)
-    shown = f"{m.name}{m.op}{quote(m.value)}"
-    find = rf"\b{re.escape(m.name)}\s*{re.escape(m.op)}" + ("(?!~)" if m.op in ("=", "!=") else "")
     if not key[:1].isalpha():
-        raise Untranslatable(f"label `{m.name}` in `{shown}` cannot be a Datadog tag (tags start with a letter)",
-                             "rename it with -O datadog.tag_map=LABEL=tag", find)
+        raise Untranslatable(f"label `{m.name}` in `{_shown(m)}` cannot be a Datadog tag (tags start with a letter)",
+                             "rename it with -O datadog.tag_map=LABEL=tag", _find(m))
     if m.op in ("=", "!="):
         if m.value == "":
-            raise Untranslatable(f"`{shown}` tests whether the label exists, which a Datadog tag filter "
-                                 "cannot say exactly", HINT_BLOCK, find)
+            raise Untranslatable(f"`{_shown(m)}` tests whether the label exists, which a Datadog tag filter "
+                                 "cannot say exactly", HINT_BLOCK, _find(m))
         value = tag_text(m.value)
         return [Term(f"{key}:{value}", f"{key}:{value}")] if m.op == "=" else \
             [Term(f"NOT {key}:{value}", f"!{key}:{value}")]
-    return _regex_terms(key, m, shown, find)
+    return _regex_terms(key, m)
 
 
-def _regex_terms(key: str, m: ir.LabelMatcher, shown: str, find: str) -> list[Term]:
+def _shown(m: ir.LabelMatcher) -> str:
+    """The matcher as PromQL, for messages (built only when one is needed)."""
+    return f"{m.name}{m.op}{quote(m.value)}"
+
+
+def _find(m: ir.LabelMatcher) -> str:
+    """A regex for the source line that wrote the matcher."""
+    return rf"\b{re.escape(m.name)}\s*{re.escape(m.op)}" + ("(?!~)" if m.op in ("=", "!=") else "")
+
+
+def _regex_terms(key: str, m: ir.LabelMatcher) -> list[Term]:
     """Regexes translate only where a wildcard or IN selects exactly the same values."""
     if m.value == ".*":
         if m.op == "=~":
             return []  # matches every series, with or without the label
-        raise Untranslatable(f"`{shown}` matches no series at all", None, find)
+        raise Untranslatable(f"`{_shown(m)}` matches no series at all", None, _find(m))
     alternatives = regex_alternatives(m.value)
     if alternatives is None:
         raise Untranslatable(
-            f"regular expression `{shown}` has no exact Datadog tag filter",
+            f"regular expression `{_shown(m)}` has no exact Datadog tag filter",
             f"Datadog filters say `{key}:value`, `{key}:prefix*`, `{key}:*suffix` or `{key} IN (a,b)`; "
-            f"alternatives of literals and a leading or trailing `.*` translate. Otherwise {HINT_BLOCK}", find)
+            f"alternatives of literals and a leading or trailing `.*` translate. Otherwise {HINT_BLOCK}", _find(m))
     patterns = list(dict.fromkeys(alternatives))
     if m.op == "!~":
         return [Term(f"NOT {key}:{p}", f"!{key}:{p}") for p in patterns]
     if len(patterns) == 1:
         return [Term(f"{key}:{patterns[0]}", f"{key}:{patterns[0]}")]
     if any("*" in p for p in patterns):
-        raise Untranslatable(f"`{shown}` combines alternatives with wildcards, which Datadog's IN cannot say",
-                             HINT_BLOCK, find)
+        raise Untranslatable(f"`{_shown(m)}` combines alternatives with wildcards, which Datadog's IN cannot say",
+                             HINT_BLOCK, _find(m))
     return [Term(f"{key} IN ({','.join(patterns)})")]
 
 

@@ -10,7 +10,7 @@ from relc.compiler import ir
 from relc.compiler.naming import dashboard_uid
 from relc.targets import Artifact, Options, OptionSpec
 from relc.targets import grafana_panels as gp
-from relc.targets.grafana_json import dumps
+from relc.targets.jsonout import dumps
 from relc.targets.grafana_overview import overview_panels
 from relc.targets.grafana_slo import service_row
 from relc.targets.yamlout import dump

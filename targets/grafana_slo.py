@@ -9,7 +9,7 @@ from relc.compiler.units import prom_duration as _prom_duration
 from relc.targets import Options
 from relc.targets import grafana_panels as gp
 from relc.targets import grafana_queries as q
-from relc.targets.grafana_json import freeze
+from relc.targets.jsonout import freeze
 from relc.targets.grafana_text import cache_by_value, link_url, markdown_text, runbook_html, runbook_url
 
 TIERS_PER_LINE = 4

@@ -34,10 +34,18 @@ OPTIONS = {
 }
 
 
+_NOT_NAME = re.compile(r"[^a-z0-9.-]+")
+_NAMES: dict[str, str] = {}
+
+
 def openslo_name(name: str) -> str:
     """An OpenSLO name (lower case, digits, `-` and `.`) for a relc name or severity."""
-    cleaned = re.sub(r"[^a-z0-9.-]+", "-", name.lower()).strip("-.")
-    return cleaned or "default"
+    cleaned = _NAMES.get(name)
+    if cleaned is None:  # names are asked for again and again (each SLO's twice, each severity per tier)
+        if len(_NAMES) > 50_000:
+            _NAMES.clear()
+        cleaned = _NAMES[name] = _NOT_NAME.sub("-", name.lower()).strip("-.") or "default"
+    return cleaned
 
 
 def shorthand(seconds: int) -> str | None:
@@ -80,7 +88,7 @@ class OpenSLOTarget:
             state = _Service(service, names, options)
             docs = _documents(state)
             diags.extend(state.diags)
-            body = "".join("---\n" + dump(doc) for doc in docs)
+            body = "".join("---\n" + (doc if type(doc) is str else dump(doc)) for doc in docs)
             artifacts.append(Artifact(f"{service.name}.openslo.yaml", HEADER.format(service=service.name) + body))
         return artifacts, diags
 
@@ -110,7 +118,8 @@ def _problem(slo: ir.SLO, message: str, severity: dg.Severity = dg.Severity.ERRO
                    Span.point(slo.origin.path, slo.origin.line, slo.origin.col, 3), severity=severity)
 
 
-def _documents(state: _Service) -> list[dict]:
+def _documents(state: _Service) -> list[dict | str]:
+    """The service's documents in file order; alert policies come already written (see policy_text)."""
     service = state.service
     slo_docs = []
     for slo in service.slos:
@@ -147,7 +156,7 @@ def _target(service: ir.Service, severity: str) -> dict:
                      "target": "alertmanager"}}
 
 
-def _slo_documents(slo: ir.SLO, state: _Service) -> list[dict]:
+def _slo_documents(slo: ir.SLO, state: _Service) -> list[dict | str]:
     """The SLO and its alert policies, or nothing (and a diagnostic) when OpenSLO cannot say it."""
     name = state.names[(slo.service, slo.name)]
     indicator = _indicator(slo, name, state)
@@ -168,10 +177,10 @@ def _slo_documents(slo: ir.SLO, state: _Service) -> list[dict]:
                  "timeWindow": [{"duration": window, "isRolling": True}], "budgetingMethod": "Occurrences",
                  "objectives": [{"displayName": slo.name, "target": float(fmt_number(slo.objective))}]})
     if policies:
-        spec["alertPolicies"] = [p["metadata"]["name"] for p in policies]  # type: ignore[index]
+        spec["alertPolicies"] = [p[0] for p in policies]  # type: ignore[index]
     doc = {"apiVersion": API, "kind": "SLO", "metadata": _metadata(name, f"{slo.service}/{slo.name}", labels),
            "spec": spec}
-    return [doc, *policies]  # type: ignore[list-item]
+    return [doc, *(p[1] for p in policies)]  # type: ignore[index]
 
 
 def _indicator(slo: ir.SLO, name: str, state: _Service) -> dict | None:
@@ -207,9 +216,9 @@ def _source(query: str, state: _Service) -> dict:
     return {"metricSource": source}
 
 
-def _policy(slo: ir.SLO, name: str, tier: ir.AlertTier, state: _Service) -> dict | None:
+def _policy(slo: ir.SLO, name: str, tier: ir.AlertTier, state: _Service) -> tuple[str, str] | None:
     """One AlertPolicy per tier, its burn-rate condition inline: the long window is the lookback, the short one
-    `alertAfter` (docs/interop.md)."""
+    `alertAfter` (docs/interop.md). Its name, and the document written out."""
     long, short = shorthand(tier.long_window_s), shorthand(tier.short_window_s)
     if long is None or short is None:
         state.diags.append(_problem(slo, f"alert tier `{tier.name}` has a window that is not a whole number of "
@@ -220,11 +229,54 @@ def _policy(slo: ir.SLO, name: str, tier: ir.AlertTier, state: _Service) -> dict
     policy = slo.alert_policy
     assert policy is not None
     full = openslo_name(f"{name}-{tier.name}")
-    condition = {"kind": "burnrate", "op": "gt", "threshold": float(fmt_number(tier.burn_rate)),
-                 "lookbackWindow": long, "alertAfter": short}
-    spec = {"description": f"relc alert policy `{policy.name}`, tier `{tier.name}`"[:MAX_DESCRIPTION],
-            "alertWhenNoData": policy.no_data_after_s > 0, "alertWhenResolved": True, "alertWhenBreaching": True,
+    fields = (f"relc alert policy `{policy.name}`, tier `{tier.name}`"[:MAX_DESCRIPTION], policy.no_data_after_s > 0,
+              tier.severity, float(fmt_number(tier.burn_rate)), long, short)
+    return full, policy_text(full, openslo_name(f"{state.service.name}-{tier.severity}"), fields)
+
+
+def policy_doc(full: str, target: str, fields: tuple) -> dict:
+    """The AlertPolicy document; `fields` are what it shares with every SLO under the same policy tier."""
+    description, no_data, severity, threshold, long, short = fields
+    condition = {"kind": "burnrate", "op": "gt", "threshold": threshold, "lookbackWindow": long, "alertAfter": short}
+    spec = {"description": description, "alertWhenNoData": no_data, "alertWhenResolved": True,
+            "alertWhenBreaching": True,
             "conditions": [{"kind": "AlertCondition", "metadata": {"name": full},
-                            "spec": {"severity": tier.severity, "condition": condition}}],
-            "notificationTargets": [{"targetRef": openslo_name(f"{state.service.name}-{tier.severity}")}]}
+                            "spec": {"severity": severity, "condition": condition}}],
+            "notificationTargets": [{"targetRef": target}]}
     return {"apiVersion": API, "kind": "AlertPolicy", "metadata": {"name": full}, "spec": spec}
+
+
+# Alert policy documents differ between SLOs under the same policy tier only in two names, so each is written
+# once with stand-ins (`_SLOTS`) and the names put in: the YAML writer writes a mapping value the same wherever
+# it sits, and names of this shape as they are (`plain_name`).
+_SLOTS = ("relc-openslo-policy-name-slot", "relc-openslo-target-name-slot")
+_TEMPLATES: dict[tuple, str | None] = {}
+_PLAIN_NAME = re.compile(r"[a-z][a-z0-9.-]*\Z")
+_YAML_WORDS = frozenset(("yes", "no", "true", "false", "on", "off", "null"))  # plain, they would not read as text
+
+
+def policy_text(full: str, target: str, fields: tuple) -> str:
+    """dump(policy_doc(full, target, fields)), from the fields' template when both names can go in as they are."""
+    key = (*fields, repr(fields[3]))  # the threshold also by repr: -0.0 == 0.0, but YAML writes them apart
+    if key not in _TEMPLATES:
+        if len(_TEMPLATES) > 10_000:
+            _TEMPLATES.clear()
+        _TEMPLATES[key] = _template(fields)
+    template = _TEMPLATES[key]
+    if template is None or not (plain_name(full) and plain_name(target)):
+        return dump(policy_doc(full, target, fields))
+    return template.replace(f": {_SLOTS[0]}\n", f": {full}\n").replace(f": {_SLOTS[1]}\n", f": {target}\n")
+
+
+def _template(fields: tuple) -> str | None:
+    """The document with stand-in names, or None when a stand-in also turns up elsewhere in it."""
+    text = dump(policy_doc(*_SLOTS, fields))
+    if (text.count(_SLOTS[0]), text.count(f": {_SLOTS[0]}\n"), text.count(_SLOTS[1]),
+            text.count(f": {_SLOTS[1]}\n")) != (2, 2, 1, 1):
+        return None
+    return text
+
+
+def plain_name(name: str) -> bool:
+    """Whether YAML writes the name as it is: a lower-case word that YAML 1.1 does not read as a bool or null."""
+    return _PLAIN_NAME.match(name) is not None and name not in _YAML_WORDS

@@ -1,11 +1,13 @@
 """Rules for one SLO: error ratios per window, metadata series, burn-rate, no-data and budget-policy alerts."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from relc.compiler import ir
 from relc.compiler.promql import quote, render_selector
 from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_percent, prom_duration
 from relc.targets import Options
-from relc.targets.promql_sli import bad_and_total, raw_error_ratio, slo_selector
+from relc.targets.promql_sli import Rates, raw_error_ratio, slo_selector
 
 BASE_WINDOW_S = 300           # short rates are recorded at 5m and everything long is summed from them
 DERIVED_FROM_S = 86400        # windows of a day or more are sums over the recorded 5m rates
@@ -13,25 +15,50 @@ DERIVED_FROM_S = 86400        # windows of a day or more are sums over the recor
 BAD = "relc_slo:bad_events:rate5m"
 TOTAL = "relc_slo:total_events:rate5m"
 
+# Pure functions of a few windows and durations, asked for thousands of times per build.
+_duration = lru_cache(maxsize=1024, typed=True)(prom_duration)
+_human = lru_cache(maxsize=1024, typed=True)(human_duration)
+
 
 def ratio_name(window_s: int) -> str:
-    return f"relc_slo:error_ratio:rate{prom_duration(window_s)}"
+    return f"relc_slo:error_ratio:rate{_duration(window_s)}"
 
 
 def burn_name(window_s: int) -> str:
-    return f"relc_slo:burn_rate:rate{prom_duration(window_s)}"
+    return f"relc_slo:burn_rate:rate{_duration(window_s)}"
+
+
+class Facts:
+    """What the rules of one SLO repeat (its series selector, budget, labels, event rates), worked out once."""
+
+    __slots__ = ("sli", "sel", "budget", "labels", "_rates")
+
+    def __init__(self, slo: ir.SLO):
+        self.sli = slo.sli
+        self.sel = slo_selector(slo)
+        self.budget = fmt_number(slo.error_budget)
+        self.labels = base_labels(slo)
+        self._rates: Rates | None | bool = False
+
+    @property
+    def rates(self) -> Rates | None:
+        """The SLI's event rates (None for a raw ratio), rendered when first needed: one alert alone may not."""
+        if self._rates is False:
+            self._rates = None if isinstance(self.sli, ir.RawSLI) else Rates(self.sli)
+        return self._rates  # type: ignore[return-value]
 
 
 def slo_rules(slo: ir.SLO, service: ir.Service, options: Options) -> list[dict]:
     """Every rule of one SLO, in evaluation order (a rule only reads rules recorded before it)."""
-    rules = sli_rules(slo) + metadata_rules(slo, service)
+    facts = Facts(slo)
+    rules = sli_rules(slo, facts) + metadata_rules(slo, service, facts)
     policy = slo.alert_policy
     if policy is not None:
-        rules += [burn_alert(slo, tier, policy, options) for tier in policy.tiers]
+        rules += [burn_alert(slo, tier, policy, options, facts) for tier in policy.tiers]
         if policy.no_data_after_s:
-            rules.append(no_data_alert(slo, policy, options))
+            rules.append(no_data_alert(slo, policy, options, facts))
     if slo.budget_policy is not None:
-        rules += budget_alerts(slo, slo.budget_policy, options)
+        rules += budget_alerts(slo, slo.budget_policy, options, facts)
     return rules
 
 
@@ -48,23 +75,23 @@ def base_labels(slo: ir.SLO) -> dict[str, str]:
     return {"service": slo.service, "slo": slo.name, **slo.labels}
 
 
-def sli_rules(slo: ir.SLO) -> list[dict]:
+def sli_rules(slo: ir.SLO, facts: Facts | None = None) -> list[dict]:
     """Error ratios per window: direct rates for short windows, ratios of sums of 5m rates for long ones."""
-    labels = base_labels(slo)
-    sel = slo_selector(slo)
-    if isinstance(slo.sli, ir.RawSLI):
+    facts = facts or Facts(slo)
+    labels, sel, rates = facts.labels, facts.sel, facts.rates
+    if rates is None:
         return [_record(ratio_name(w), _raw_ratio(slo, w, sel), labels) for w in windows(slo)]
-    bad, total = bad_and_total(slo.sli, BASE_WINDOW_S)
+    bad, total = rates.at(BASE_WINDOW_S)
     rules = [_record(BAD, bad, labels), _record(TOTAL, total, labels),
              _record(ratio_name(BASE_WINDOW_S), f"{BAD}{sel} / {TOTAL}{sel}", labels)]
     for window_s in windows(slo):
         if window_s == BASE_WINDOW_S:
             continue
         if window_s >= DERIVED_FROM_S:
-            w = prom_duration(window_s)
+            w = _duration(window_s)
             expr = f"sum_over_time({BAD}{sel}[{w}]) / sum_over_time({TOTAL}{sel}[{w}])"
         else:
-            bad, total = bad_and_total(slo.sli, window_s)
+            bad, total = rates.at(window_s)
             expr = f"({bad}) / ({total})"
         rules.append(_record(ratio_name(window_s), expr, labels))
     return rules
@@ -73,17 +100,16 @@ def sli_rules(slo: ir.SLO) -> list[dict]:
 def _raw_ratio(slo: ir.SLO, window_s: int, sel: str) -> str:
     """A raw ratio gives no counts to sum, so long windows average the recorded 5m ratio (time-weighted)."""
     if window_s >= DERIVED_FROM_S:
-        return f"avg_over_time({ratio_name(BASE_WINDOW_S)}{sel}[{prom_duration(window_s)}])"
+        return f"avg_over_time({ratio_name(BASE_WINDOW_S)}{sel}[{_duration(window_s)}])"
     return raw_error_ratio(slo.sli, window_s)  # type: ignore[arg-type]
 
 
-def metadata_rules(slo: ir.SLO, service: ir.Service) -> list[dict]:
+def metadata_rules(slo: ir.SLO, service: ir.Service, facts: Facts | None = None) -> list[dict]:
     """Series that dashboards and other tools read instead of re-deriving the SLO's numbers."""
-    labels = base_labels(slo)
-    sel = slo_selector(slo)
-    budget = fmt_number(slo.error_budget)
+    facts = facts or Facts(slo)
+    labels, sel, budget = facts.labels, facts.sel, facts.budget
     info = {**labels, "owner": service.owner, "objective": fmt_percent(slo.objective),
-            "window": prom_duration(slo.window_s), "sli_kind": slo.sli.kind}
+            "window": _duration(slo.window_s), "sli_kind": slo.sli.kind}
     return [
         _record("relc_slo:objective:ratio", f"vector({fmt_number(slo.objective)})", labels),
         _record("relc_slo:error_budget:ratio", f"vector({budget})", labels),
@@ -95,52 +121,54 @@ def metadata_rules(slo: ir.SLO, service: ir.Service) -> list[dict]:
     ]
 
 
-def burn_alert(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options: Options) -> dict:
+def burn_alert(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options: Options,
+               facts: Facts | None = None) -> dict:
     """One alert per tier: both windows above the tier's burn rate; the value is the long-window burn rate."""
-    sel = slo_selector(slo)
-    budget = fmt_number(slo.error_budget)
+    facts = facts or Facts(slo)
+    sel, budget = facts.sel, facts.budget
     factor = fmt_number(tier.burn_rate)
     expr = (f"(\n  {ratio_name(tier.long_window_s)}{sel} / {budget} > {factor}\nand\n"
             f"  {ratio_name(tier.short_window_s)}{sel} / {budget} > {factor}\n)")
     if policy.min_events:
-        expr += f"\nand on()\n  {_events_in(slo, tier.long_window_s)} >= {policy.min_events}"
+        expr += f"\nand on()\n  {_events_in(facts, tier.long_window_s)} >= {policy.min_events}"
     labels = {"severity": tier.severity, "service": slo.service, "slo": slo.name, "alert_tier": tier.name,
               **policy.labels, **slo.labels}
     return _alert(slo.alert_name, expr, labels, _burn_annotations(slo, tier, policy, options), policy, options,
                   anchor=f"tier-{tier.name}", slo=slo)
 
 
-def _events_in(slo: ir.SLO, window_s: int) -> str:
+def _events_in(facts: Facts, window_s: int) -> str:
     """Events seen in a window: from the source for short windows (exact from the first scrape on),
     from the recorded 5m rate for day-plus windows (stretched over the window until it has that much history)."""
     if window_s < DERIVED_FROM_S:
-        _, total = bad_and_total(slo.sli, window_s)  # type: ignore[arg-type]
+        _, total = facts.rates.at(window_s)  # type: ignore[union-attr]
         return f"{total} * {window_s}"
-    return f"avg_over_time({TOTAL}{slo_selector(slo)}[{prom_duration(window_s)}]) * {window_s}"
+    return f"avg_over_time({TOTAL}{facts.sel}[{_duration(window_s)}]) * {window_s}"
 
 
-def no_data_alert(slo: ir.SLO, policy: ir.AlertPolicy, options: Options) -> dict:
+def no_data_alert(slo: ir.SLO, policy: ir.AlertPolicy, options: Options, facts: Facts | None = None) -> dict:
     """Silence is not health: page nobody, but say when the SLI's source metrics disappear."""
     if isinstance(slo.sli, ir.LatencySLI):
         expr = f"absent({render_selector(slo.sli.histogram, suffix='_count')})"
     elif isinstance(slo.sli, ir.EventsSLI) and isinstance(slo.sli.total, ir.Selector):
         expr = f"absent({render_selector(slo.sli.total)})"
     else:
-        expr = f"absent({ratio_name(BASE_WINDOW_S)}{slo_selector(slo)})"
+        expr = f"absent({ratio_name(BASE_WINDOW_S)}{facts.sel if facts else slo_selector(slo)})"
     labels = {"severity": policy.no_data_severity, "service": slo.service, "slo": slo.name,
               "alert_tier": "no-data", **policy.labels, **slo.labels}
-    after = human_duration(policy.no_data_after_s)
+    after = _human(policy.no_data_after_s)
     notes = {"summary": f"{slo.service}/{slo.name} has no SLI data",
              "description": f"The metrics behind the {slo.service}/{slo.name} SLO have been absent for {after}; "
                             "its burn-rate alerts cannot fire until they return."}
     rule = _alert(f"{slo.alert_name}NoData", expr, labels, notes, policy, options, anchor="no-data", slo=slo)
-    rule["for"] = prom_duration(policy.no_data_after_s)
+    rule["for"] = _duration(policy.no_data_after_s)
     return rule
 
 
-def budget_alerts(slo: ir.SLO, budget_policy: ir.BudgetPolicy, options: Options) -> list[dict]:
+def budget_alerts(slo: ir.SLO, budget_policy: ir.BudgetPolicy, options: Options,
+                  facts: Facts | None = None) -> list[dict]:
     """One alert per policy threshold, each firing only in its band, so people see the step they are on."""
-    sel = slo_selector(slo)
+    sel = facts.sel if facts else slo_selector(slo)
     remaining = f"relc_slo:error_budget_remaining:ratio{sel}"
     rules = []
     thresholds = budget_policy.thresholds  # sorted by remaining, highest first
@@ -154,7 +182,7 @@ def budget_alerts(slo: ir.SLO, budget_policy: ir.BudgetPolicy, options: Options)
         state = "is exhausted" if not threshold.remaining else f"is at or below {human_percent(threshold.remaining)}"
         actions = "; ".join(a.rstrip(" .") for a in threshold.actions) + "."
         notes = {"summary": f"{slo.service}/{slo.name} error budget {state}",
-                 "description": (f"The {prom_duration(slo.window_s)} error budget of {slo.service}/{slo.name} "
+                 "description": (f"The {_duration(slo.window_s)} error budget of {slo.service}/{slo.name} "
                                  f"{state} ({{{{ $value | humanizePercentage }}}} left). Policy "
                                  f"`{budget_policy.name}` commits to: {actions}"
                                  + (f" Notify: {threshold.notify}." if threshold.notify else ""))}
@@ -164,10 +192,10 @@ def budget_alerts(slo: ir.SLO, budget_policy: ir.BudgetPolicy, options: Options)
 
 
 def _burn_annotations(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options: Options) -> dict[str, str]:
-    window = human_duration(slo.window_s)
-    long_h, short_h = human_duration(tier.long_window_s), human_duration(tier.short_window_s)
+    window = _human(slo.window_s)
+    long_h, short_h = _human(tier.long_window_s), _human(tier.short_window_s)
     lasts = slo.window_s / tier.burn_rate
-    fate = (f"at that rate the whole budget is gone in {human_duration(lasts)}" if tier.burn_rate > 1 else
+    fate = (f"at that rate the whole budget is gone in {_human(lasts)}" if tier.burn_rate > 1 else
             f"at that rate the budget would last the whole {window} window, so this is an early warning")
     return {
         "summary": f"{slo.service}/{slo.name} is burning its error budget too fast ({tier.severity})",

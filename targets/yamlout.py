@@ -57,6 +57,14 @@ class _Unusual(Exception):
 # `_`, `/`, `(` or `$`, without `: ` or ` #` inside, not ending in a space or `:`, and not a word the
 # YAML resolver would read as a boolean or null. Anything else is rendered by PyYAML.
 _PLAIN = re.compile(r"[A-Za-z_/($](?:[!-9;-~]|:(?! )| (?!#))*(?<![ :])")
+_PRINTABLE = re.compile(r"[A-Za-z_/($][ -~]*\Z")  # _PLAIN's characters, without a lookaround per character
+
+
+def _plain(text: str) -> bool:
+    """`_PLAIN.fullmatch(text)`, three to four times faster on long text (most of a cold build's YAML time)."""
+    return _PRINTABLE.match(text) is not None and ": " not in text and " #" not in text and text[-1] not in " :"
+
+
 _RESERVED = frozenset("yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF "
                       "null Null NULL".split())
 # A `|-` block PyYAML writes line by line: lines of printable ASCII, none ending in a space, the
@@ -74,7 +82,7 @@ def _key(key: object) -> str:
     memo = key if type(key) is str else (type(key), key)
     if memo in _KEYS:
         return _KEYS[memo]
-    if type(key) is str and len(key) < 128 and _PLAIN.fullmatch(key) and key not in _RESERVED:
+    if type(key) is str and len(key) < 128 and _plain(key) and key not in _RESERVED:
         text = key
     elif type(key) in (str, int, bool):
         text = _pyyaml({key: 0})
@@ -94,7 +102,7 @@ def _scalar(value: object) -> object:
     memo = value if kind is str else (kind, value)
     if memo in _TEXTS:
         return _TEXTS[memo]
-    if kind is str and _PLAIN.fullmatch(value) and value not in _RESERVED:
+    if kind is str and _plain(value) and value not in _RESERVED:
         text: object = value
     elif kind is str and "\n" in value and _LITERAL.fullmatch(value):
         text = ("|-",) + tuple(value.split("\n"))

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote as quote_url
 
 import pytest
 from click.testing import CliRunner
@@ -19,9 +21,11 @@ from relc.compiler.pipeline import compile_paths
 from relc.compiler.promql import quote
 from relc.compiler.render import render_text
 from relc.targets import Options
-from relc.targets.datadog import TARGET
+from relc.targets import datadog as datadog_target
+from relc.targets.datadog import TARGET, templated, tf_monitor
 from relc.targets.datadog_check import BURN_RATE, monitor_problems, slo_problems
-from relc.targets.datadog_query import Mapping, Untranslatable, selector_query, sli_queries
+from relc.targets.datadog_objects import literal, safe_url
+from relc.targets.datadog_query import Mapping, Untranslatable, selector_query, sli_queries, tag_text
 
 from conftest import ROOT, compare_or_update, compare_tree
 
@@ -440,3 +444,44 @@ def test_cli_default_build_downgrades_and_writes(tmp_path: Path, monkeypatch):
     assert "orders.relc:32:5: warning[RELC401]" in result.output
     assert (tmp_path / "datadog" / "terraform" / "relc.tf.json").exists()
     assert (tmp_path / "datadog" / "api" / "slos" / "catalog.availability.json").exists()
+
+
+# --- fast paths say what the slow ones said ---------------------------------------------------------------
+
+def test_tag_text_matches_the_character_rule_everywhere():
+    def rule(text: str) -> str:
+        return "".join(c if c.isalnum() or c in "_-:./" else "_" for c in text.lower())
+    for code in range(0x110000):
+        text = f"A{chr(code)}z"
+        assert tag_text(text) == rule(text), hex(code)
+
+
+@pytest.mark.parametrize("text", ["plain", "{{x}}", "a}}", "{{{raw}}}", "x@y", "{ {", "", "}}{{@"])
+def test_literal_matches_the_substitutions(text: str):
+    slow = re.sub(r"\}(?=\})", "} ", re.sub(r"\{(?=\{)", "{ ", text)).replace("@", "(at)")
+    assert literal(text) == slow
+
+
+def test_safe_url_matches_quote_for_every_character():
+    for code in [c for c in range(0x3000) if not 0xD800 <= c < 0xE000]:
+        url = f"https://x.example/{chr(code)}?a=b#c"
+        assert safe_url(url) == quote_url(url, safe=":/?#&=%+,;~!$'*-._"), hex(code)
+
+
+def test_diagnostics_point_where_fresh_reads_point(tmp_path: Path):
+    """locate() reads each file once per build; the lines it finds are those a fresh read finds."""
+    _, diags, _ = generate("examples/shop", {**SHOP, "datadog.timeframe": "exact"})
+    fresh = [(d.message, d.span) for d in diags]
+    datadog_target._FOUND.append({})
+    try:
+        again = [(d.message, d.span) for d in generate("examples/shop", {**SHOP, "datadog.timeframe": "exact"})[1]]
+    finally:
+        datadog_target._FOUND.pop()
+    assert fresh == again and any(span and span.line > 1 for _, span in fresh)
+
+
+def test_terraform_gets_payloads_as_written_unless_they_hold_templates():
+    assert templated('{"a": "${x}"}') and templated('{"a": "%{x}"}') and not templated('{"a": "$ {x} % {y}"}')
+    body = {"name": "n", "type": "slo alert", "query": "q", "message": "m", "tags": ["a:b"],
+            "options": {"thresholds": {"critical": 2.0}}, "priority": 1}
+    assert tf_monitor(body, "r", "k", literal=False) == tf_monitor(body, "r", "k")

@@ -7,8 +7,17 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from relc.compiler import ir
 from relc.compiler.cli import main
+from relc.compiler.pipeline import compile_paths
+from relc.compiler.promql import quote, render_selector
+from relc.compiler.units import prom_duration
+from relc.targets.openslo import _SLOTS, _YAML_WORDS as YAML_WORDS, plain_name, policy_doc, policy_text
+from relc.targets.promql_sli import Rates, bad_and_total, le_matcher, rate
+from relc.targets.yamlout import dump
 
 from conftest import firing, promtool_unit, require_tool
 
@@ -135,3 +144,67 @@ def test_budget_alert_text_from_source_is_not_templated(guarded_rules: Path):
     exhausted = next(r for r in rules if r.get("labels", {}).get("alert_tier") == "budget-exhausted")
     assert 'Freeze {{ "{{" }} launches }}' in exhausted["annotations"]["description"]
     assert "{{ $value | humanizePercentage }}" in exhausted["annotations"]["description"]
+
+
+# --- fast paths that must say exactly what the slow ones said ----------------------------------------------
+
+def reference_quote(value: str) -> str:
+    """quote() as it was: one character at a time."""
+    out = ['"']
+    for ch in value:
+        escapes = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+        out.append(escapes.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch))
+    out.append('"')
+    return "".join(out)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text() | st.text(alphabet=st.characters(max_codepoint=0x80)))
+def test_quote_matches_the_character_loop(value: str):
+    assert quote(value) == reference_quote(value)
+
+
+def test_quote_escapes_every_control_character():
+    for code in [*range(0x20), 0x7F, 0x80, ord('"'), ord("\\")]:
+        assert quote(f"a{chr(code)}b") == reference_quote(f"a{chr(code)}b")
+
+
+def reference_bad_and_total(sli, window_s: int) -> tuple[str, str]:
+    """bad_and_total as it was: every selector rendered again for every window."""
+    window = prom_duration(window_s)
+    if isinstance(sli, ir.LatencySLI):
+        count = f"sum(rate({render_selector(sli.histogram, suffix='_count')}[{window}]))"
+        bucket = render_selector(sli.histogram, extra=(le_matcher(sli),), suffix="_bucket")
+        return f"{count} - (sum(rate({bucket}[{window}])) or vector(0))", count
+    total = rate(sli.total, window)
+    if sli.bad is not None:
+        return f"{rate(sli.bad, window)} or vector(0)", total
+    return f"{total} - ({rate(sli.good, window)} or vector(0))", total
+
+
+@pytest.mark.parametrize("source", ["examples/shop", "examples/customer", "tests/good",
+                                    "tests/sloth_compat/kubernetes-apiserver.relc",
+                                    "tests/sloth_compat/home-wifi.relc"])
+def test_rates_are_the_per_window_rates(source: str):
+    project = compile_paths([source]).project
+    slis = [slo.sli for slo in project.slos() if not isinstance(slo.sli, ir.RawSLI)]
+    assert slis
+    for sli in slis:
+        for window_s in (60, 300, 3600, 5400, 86400 * 30):
+            assert Rates(sli).at(window_s) == bad_and_total(sli, window_s) == reference_bad_and_total(sli, window_s)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.from_regex(r"[a-z][a-z0-9.-]{0,12}", fullmatch=True) | st.sampled_from(sorted(YAML_WORDS)))
+def test_openslo_plain_names_are_written_as_they_are(name: str):
+    """The OpenSLO target puts such names into alert-policy templates as they are; YAML must agree."""
+    assert (dump({"name": name}) == f"name: {name}\n") == plain_name(name)
+    assert yaml.safe_load(dump({"name": name}))["name"] == name
+
+
+def test_openslo_policy_templates_write_what_dump_writes():
+    fields = ("relc alert policy `p`, tier `t`", True, "page", 14.4, "1h", "5m")
+    for full, target in [("svc-slo-t", "svc-page"), ("1e5", "no"), ("x", _SLOTS[0]), ("a.b", "on-call")]:
+        assert policy_text(full, target, fields) == dump(policy_doc(full, target, fields))
+    slot = ("relc alert policy `" + _SLOTS[0] + "`", False, "page", -0.0, "1h", "5m")
+    assert policy_text("a", "b", slot) == dump(policy_doc("a", "b", slot))

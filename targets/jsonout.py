@@ -1,13 +1,14 @@
-"""`json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)`, byte for byte, without its slow encoder.
+"""JSON output that is `json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False)` byte for byte, only faster.
 
-With `indent`, the standard library falls back to its pure-Python encoder, a generator that yields every
-bracket, comma and key separately; that was most of the Grafana target's time. This writer joins each
-container's items in one `str.join`, encodes strings with the same C function (`encode_basestring`) and
-numbers with the same `repr`s. Two kinds of dashboard parts are written once and reused: `Frozen` dicts and
-lists (what thousands of panels share: options, field configs, links), kept as text per indent; and the fixed
-items of a `Shape` (one per kind of panel or query), so a panel only writes its own items into the gaps.
-Anything unusual (tuples, other subclasses, NaN and infinities, non-string keys, unencodable objects,
-cycles) goes to `json.dumps` itself, so the result, or the exception, is json's own.
+With `indent`, the standard library encodes through its pure-Python generator, which yields every bracket,
+comma and key on its own; that was most of the Grafana and Datadog targets' time. `dumps` walks dicts and
+lists itself, joins each container's items in one `str.join`, encodes strings with json's own function
+(`encode_basestring`, the C one where there is one) and numbers with json's own `repr`s. Three kinds of parts
+are written once and reused: `Frozen` dicts and lists (what thousands of dashboard panels share), kept as text
+per indent; the fixed items of a `Shape` (one per kind of panel or query), so each dict of the kind only
+writes its own items into the gaps; and `Encoded` values, already written, re-indented where they sit.
+Anything unusual (tuples, other subclasses, NaN and infinities, non-string keys, unencodable objects, cycles)
+goes to `json.dumps` itself, so the result, or the exception, is json's own.
 """
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ from json.encoder import encode_basestring
 _INF = float("inf")
 _int = int.__repr__
 _float = float.__repr__
-_MAX_KEYS = 4096  # bound on the key cache; dashboards use a few hundred distinct keys
+_MAX_KEYS = 8192  # bound on the key cache, so odd inputs do not pin memory; real documents use hundreds
 
 
 class _Keys(dict):
-    """`"key": ` per key, encoded once: dashboards repeat the same few hundred keys a million times."""
+    """`"key": ` per key, encoded once: dashboards and monitors repeat the same few hundred keys a million times."""
 
     def __missing__(self, key: str) -> str:
         encoded = self[key] = encode_basestring(key) + ": "  # TypeError for a non-str key: json.dumps decides
@@ -30,6 +31,23 @@ class _Keys(dict):
 
 
 _keys = _Keys()
+
+
+class Encoded:
+    """A value and its `dumps` text, placed in a larger document as that text, re-indented to where it sits."""
+
+    __slots__ = ("value", "text")
+
+    def __init__(self, value: object, text: str | None = None):
+        self.value = value
+        self.text = dumps(value) if text is None else text
+
+
+def _unwrap(value: object) -> object:
+    """json.dumps' `default`: an Encoded value is its value; anything else is refused as json refuses it."""
+    if type(value) is Encoded:
+        return value.value
+    return json.JSONEncoder().default(value)
 
 
 def _read_only(self, *args, **kwargs):
@@ -154,7 +172,7 @@ def dumps(value: object) -> str:
 
 def _json(value: object, newline: str) -> str:
     """json.dumps itself for what the fast paths do not handle, re-indented to where the value sits."""
-    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=_unwrap)
     return text.replace("\n", newline) if newline != "\n" else text  # newlines in json output are all structure
 
 
@@ -184,6 +202,8 @@ def _value(value: object, newline: str) -> str:
         return text
     if kind is float and -_INF < value < _INF:  # type: ignore[operator]
         return _float(value)
+    if kind is Encoded:
+        return value.text if newline == "\n" else value.text.replace("\n", newline)  # type: ignore[attr-defined]
     return _json(value, newline)
 
 

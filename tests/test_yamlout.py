@@ -1,0 +1,26 @@
+"""targets/yamlout.py writes what PyYAML would, byte for byte, only faster; these check its shortcuts."""
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from relc.targets import yamlout
+
+AWKWARD = st.text(alphabet=st.sampled_from(list("aZ_/($ :#-'\"!{}[],&*?|>%@`\t\n.0129é") + ["\u2028", "\x85"]),
+                  min_size=1, max_size=30)
+
+
+@given(AWKWARD)
+@settings(max_examples=3000)
+def test_plain_check_is_the_plain_pattern(text: str):
+    """`_plain` is the fast form of the `_PLAIN` pattern, which spells out the rule it implements."""
+    assert yamlout._plain(text) == bool(yamlout._PLAIN.fullmatch(text))
+
+
+@given(st.recursive(st.one_of(AWKWARD, st.integers(-10**6, 10**6), st.booleans(), st.none()),
+                    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                            st.dictionaries(AWKWARD, inner, max_size=4)), max_leaves=20))
+@settings(max_examples=500)
+def test_documents_are_written_as_pyyaml_writes_them(document):
+    """Against PyYAML with yamlout's own settings (block scalars for multi-line text), without any shortcut."""
+    assert yamlout.dump(document) == yamlout._pyyaml(document)
