@@ -1,6 +1,7 @@
 """Generation across targets: which to run, how their diagnostics count, the atomic write and `build --check`."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -9,13 +10,16 @@ from . import ir
 from .diagnostics import Diagnostic, Span
 
 OnTarget = Callable[[str, int, int], None]  # (target, position from 1, count) before each target runs
+Finish = Callable[[str, list], object]  # (target, artifacts) -> what generate returns for that target
 
 
 def generate(project: ir.Project, requested: list[str], options, *, spans: dict[str, Span] | None = None,
-             on_target: OnTarget | None = None) -> tuple[dict[str, list] | None, list[Diagnostic]]:
+             on_target: OnTarget | None = None, finish: Finish | None = None) -> tuple[dict | None, list[Diagnostic]]:
     """Run each target; unsupported constructs are errors only for targets the user asked for by name.
 
     `spans` says where a target name or option key was written (relc.yaml), for the diagnostics about it.
+    `finish(name, artifacts)`, run where the target ran (a worker process in a large build), replaces each
+    target's artifacts in the result: the CLI stages files there, so they are written in parallel too.
     """
     from relc import targets as registry
 
@@ -35,7 +39,7 @@ def generate(project: ir.Project, requested: list[str], options, *, spans: dict[
     if dg.has_errors(diags):
         return None, diags
     outputs: dict[str, list] = {}
-    for name, (artifacts, target_diags) in zip(names, _run_targets(project, names, options, on_target)):
+    for name, (artifacts, target_diags) in zip(names, _run_targets(project, names, options, on_target, finish)):
         for diag in target_diags:
             diags.append(diag if explicit or diag.code != "RELC401" else diag.as_warning())
         outputs[name] = artifacts
@@ -45,28 +49,30 @@ def generate(project: ir.Project, requested: list[str], options, *, spans: dict[
 COST = {"grafana": 4, "runbook": 4, "datadog": 3, "prometheus": 3}  # rough shares of a build, to start big ones first
 
 
-def _run_targets(project: ir.Project, names: list[str], options, on_target: OnTarget | None) -> list[tuple]:
+def _run_targets(project: ir.Project, names: list[str], options, on_target: OnTarget | None,
+                 finish: Finish | None) -> list[tuple]:
     """Each target's (artifacts, diagnostics) in the order of names: in turn, or in parallel workers when large."""
     from relc import targets as registry
 
     from . import parallel
 
     def run(name: str) -> tuple:
-        return registry.load(name).generate(project, options)
+        artifacts, diags = registry.load(name).generate(project, options)
+        return (artifacts if finish is None else finish(name, artifacts)), diags
+
+    def abandon(result: tuple) -> None:  # another target failed: what this one staged must go
+        if finish is not None and hasattr(finish, "discard"):
+            finish.discard({"": result[0]})
 
     workers = parallel.jobs(sum(len(s.slos) for s in project.services), len(names))
-    if workers <= 1:
-        results = []
-        for position, name in enumerate(names, 1):
-            if on_target is not None:
-                on_target(name, position, len(names))
-            results.append(run(name))
-        return results
-    if on_target is not None:
-        on_target(f"{len(names)} targets in {workers} processes", 1, 1)
-    by_cost = sorted(names, key=lambda n: -COST.get(n, 1))
-    done = dict(zip(by_cost, parallel.run_all(run, by_cost, workers)))
-    return [done[name] for name in names]
+    with parallel.frozen_heap():
+        if workers <= 1:
+            return parallel.run_in_turn(run, names, abandon, on_target)
+        if on_target is not None:
+            on_target(f"{len(names)} targets in {workers} processes", 1, 1)
+        by_cost = sorted(names, key=lambda n: -COST.get(n, 1))
+        done = dict(zip(by_cost, parallel.run_all(run, by_cost, workers, abandon)))
+        return [done[name] for name in names]
 
 
 def check_settings(name: str, target, settings: dict[str, str],
@@ -107,6 +113,28 @@ def write(out_dir: Path, outputs: dict[str, list], **kwargs) -> list[Path]:
     from .writer import write_targets
 
     return write_targets(out_dir, outputs, **kwargs)
+
+
+class Stager:
+    """A `finish` for generate that writes each target aside in out_dir (see writer.stage_target)."""
+
+    def __init__(self, out_dir: Path, started: float, progress=None):
+        from .writer import prepare
+
+        prepare(out_dir, started)
+        self.out_dir, self.progress, self.owner = out_dir, progress, os.getpid()
+
+    def __call__(self, name: str, artifacts: list):
+        from .writer import stage_target
+
+        return stage_target(self.out_dir, name, artifacts, self.progress, owner=self.owner)
+
+    @staticmethod
+    def discard(outputs: dict) -> None:
+        """Remove what was staged for a build that will not be committed."""
+        from .writer import Staged, discard
+
+        discard({name: each for name, each in outputs.items() if isinstance(each, Staged)})
 
 
 def foreign_diagnostics(out_dir: Path, found: dict[str, list[str]]) -> list[Diagnostic]:

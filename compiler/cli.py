@@ -191,7 +191,8 @@ def build(paths: tuple[str, ...], out_dir: str | None, targets: tuple[str, ...],
     sources, out = _sources(paths, config), _out_dir(out_dir, config)
     request = _build_request(config, targets, runbook_base_url, dashboard_base_url, settings)
     with Progress() as progress:
-        outputs, diagnostics, texts = _generate(sources, request, progress, config.exclusion)
+        staging = None if check_only else (out, started)
+        outputs, diagnostics, texts = _generate(sources, request, progress, config.exclusion, staging)
         texts.update(config.texts)
         tail, after = [], ""
         if outputs is not None:
@@ -235,36 +236,54 @@ def _build_request(config, targets, runbook_base_url, dashboard_base_url, settin
     return _BuildRequest(options, list(targets or config.targets), spans, bad)
 
 
-def _generate(sources: list[str], request: _BuildRequest, progress, exclude=None):
-    """Compile and run the targets: (outputs or None on errors, sorted diagnostics, source texts)."""
+def _generate(sources: list[str], request: _BuildRequest, progress, exclude=None, staging=None):
+    """Compile and run the targets: (outputs or None on errors, sorted diagnostics, source texts).
+
+    With `staging` (out_dir, start time) each target's files are written aside as soon as it is generated, in
+    the worker that generated it; outputs then hold writer.Staged values, for _write_output to swap in."""
     from . import build as builder
 
     result = _compile(sources, progress, exclude)
     diagnostics = list(result.diagnostics) + request.bad
     outputs = None
     if result.ok and not request.bad:
-        outputs, more = builder.generate(result.project, request.requested, request.options, spans=request.spans,
-                                         on_target=lambda name, i, n: progress.stage(f"generating {name} ({i}/{n})"))
+        outputs, more = _run_targets(result.project, request, progress, staging)
         diagnostics += more
-        outputs = None if dg.has_errors(diagnostics) else outputs
+        if outputs is not None and dg.has_errors(diagnostics):
+            builder.Stager.discard(outputs)
+            outputs = None
     return outputs, sorted(diagnostics, key=dg.sort_key), dict(result.texts)
 
 
-def _write_output(out: Path, outputs: dict[str, list], texts, progress, *, force: bool, started: float):
-    """Write the build: (diagnostics, closing line)."""
+def _run_targets(project, request: _BuildRequest, progress, staging):
+    """builder.generate, staging files when asked; a directory that cannot be written is RELC501."""
     from . import build as builder
-    from .writer import ForeignFiles
 
     def tick(target: str, done: int, total: int) -> None:
         progress.count(f"writing {target}", done, total)
 
+    out = staging[0] if staging else None
     try:
-        written = builder.write(out, outputs, force=force, progress=tick, started=started)
+        finish = builder.Stager(out, staging[1], tick) if staging else None
+        return builder.generate(project, request.requested, request.options, spans=request.spans, finish=finish,
+                                on_target=lambda name, i, n: progress.stage(f"generating {name} ({i}/{n})"))
+    except OSError as err:
+        return None, [dg.make("RELC501", f"cannot write to {out}: {err.strerror or err}")]
+
+
+def _write_output(out: Path, outputs: dict, texts, progress, *, force: bool, started: float):
+    """Swap the staged build in: (diagnostics, closing line)."""
+    from . import build as builder
+    from .writer import ForeignFiles, commit_staged
+
+    progress.stage("writing")
+    try:
+        written = commit_staged(out, outputs, force=force)
     except ForeignFiles as refused:
         return builder.foreign_diagnostics(out, refused.found), ""
     except OSError as err:
         return [dg.make("RELC501", f"cannot write to {out}: {err.strerror or err}")], ""
-    count = sum(len(a) for a in outputs.values())
+    count = sum(len(each) for each in outputs.values())
     return [], f"relc: wrote {count} file(s) to {', '.join(str(p) for p in written)}"
 
 

@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
@@ -45,28 +46,62 @@ def safe_relative(path: str) -> PurePosixPath:
     return pure
 
 
-def write_targets(out_dir: Path, outputs: dict[str, list], *, force: bool = False,
-                  progress: Progress | None = None, started: float | None = None) -> list[Path]:
-    """Write every target's artifacts into DIR/<target>/, replacing what a previous build left there."""
+@dataclass(frozen=True)
+class Staged:
+    """One target's files written aside in the output directory, with their hashes: what a build swaps in."""
+
+    target: str
+    path: Path
+    hashes: dict[str, str]
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+
+def prepare(out_dir: Path, started: float | None = None) -> None:
+    """The output directory exists and holds nothing that killed runs left, before anything is staged."""
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale(out_dir, time.time() if started is None else started)
+
+
+def stage_target(out_dir: Path, target: str, artifacts: list, progress: Progress | None = None,
+                 owner: int | None = None) -> Staged:
+    """Write one target's artifacts into a hidden directory of out_dir (removed again if that fails).
+
+    The directory's name carries the pid of the build that owns it (`owner`, when a worker stages for it), so a
+    later build removes it only once that build is gone."""
+    files = [(safe_relative(a.path), a.content.encode("utf-8")) for a in artifacts]
+    hashes = {rel.as_posix(): manifest.digest(data) for rel, data in files}
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target}.tmp-{owner or os.getpid()}-", dir=out_dir))
+    try:
+        _stage(tmp, target, files, progress)
+    except BaseException:
+        _remove(tmp)
+        raise
+    return Staged(target, tmp, hashes)
+
+
+def discard(staged: dict[str, Staged]) -> None:
+    """Remove staged directories of a build that will not be committed."""
+    for each in staged.values():
+        _remove(each.path)
+
+
+def commit_staged(out_dir: Path, staged: dict[str, Staged], *, force: bool = False) -> list[Path]:
+    """Swap every staged target in, unless a target directory holds files relc did not write (then none)."""
     previous = manifest.read(out_dir)
-    encoded = {target: [(safe_relative(a.path), a.content.encode("utf-8")) for a in artifacts]
-               for target, artifacts in outputs.items()}
-    hashes = {target: {rel.as_posix(): manifest.digest(data) for rel, data in files}
-              for target, files in encoded.items()}
+    hashes = {target: each.hashes for target, each in staged.items()}
     found = {} if force else manifest.foreign(out_dir, hashes, previous)
     if found:
+        discard(staged)
         raise ForeignFiles(found)
-    staged = _stage_all(out_dir, encoded, progress)
     try:
         union = {**previous, **{t: {**hashes[t], **previous.get(t, {})} for t in hashes}}
         if union != previous:  # first: every file a target directory can hold from here on is listed
             manifest.write(out_dir, union)
-        asides = _commit(out_dir, staged)
+        asides = _commit(out_dir, {target: each.path for target, each in staged.items()})
     except BaseException:
-        for tmp in staged.values():
-            _remove(tmp)
+        discard(staged)
         raise
     manifest.write(out_dir, {**previous, **hashes})
     for aside in asides:
@@ -74,18 +109,18 @@ def write_targets(out_dir: Path, outputs: dict[str, list], *, force: bool = Fals
     return [out_dir / target for target in staged]
 
 
-def _stage_all(out_dir: Path, encoded: dict[str, list], progress: Progress | None) -> dict[str, Path]:
-    """Write every target aside; on any failure remove what was staged."""
-    staged: dict[str, Path] = {}
+def write_targets(out_dir: Path, outputs: dict[str, list], *, force: bool = False,
+                  progress: Progress | None = None, started: float | None = None) -> list[Path]:
+    """Write every target's artifacts into DIR/<target>/, replacing what a previous build left there."""
+    prepare(out_dir, started)
+    staged: dict[str, Staged] = {}
     try:
-        for target, files in encoded.items():
-            staged[target] = Path(tempfile.mkdtemp(prefix=f".{target}.tmp-{os.getpid()}-", dir=out_dir))
-            _stage(staged[target], target, files, progress)
+        for target, artifacts in outputs.items():
+            staged[target] = stage_target(out_dir, target, artifacts, progress)
     except BaseException:
-        for tmp in staged.values():
-            _remove(tmp)
+        discard(staged)
         raise
-    return staged
+    return commit_staged(out_dir, staged, force=force)
 
 
 def _stage(tmp: Path, target: str, files: list[tuple[PurePosixPath, bytes]], progress: Progress | None) -> None:
