@@ -272,13 +272,16 @@ def _run_targets(project, request: _BuildRequest, progress, staging):
 
 
 def _write_output(out: Path, outputs: dict, texts, progress, *, force: bool, started: float):
-    """Swap the staged build in: (diagnostics, closing line)."""
+    """Swap the staged build in (or write and swap artifacts not staged yet): (diagnostics, closing line)."""
     from . import build as builder
-    from .writer import ForeignFiles, commit_staged
+    from .writer import ForeignFiles, Staged, commit_staged
 
     progress.stage("writing")
     try:
-        written = commit_staged(out, outputs, force=force)
+        if all(isinstance(each, Staged) for each in outputs.values()):
+            written = commit_staged(out, outputs, force=force)
+        else:
+            written = builder.write(out, outputs, force=force, started=started)
     except ForeignFiles as refused:
         return builder.foreign_diagnostics(out, refused.found), ""
     except OSError as err:
