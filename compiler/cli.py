@@ -1,6 +1,7 @@
 """The `relc` command line: check, build, test, targets. Only this module touches the output directory."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -247,11 +248,14 @@ def _generate(sources: list[str], request: _BuildRequest, progress, exclude=None
     diagnostics = list(result.diagnostics) + request.bad
     outputs = None
     if result.ok and not request.bad:
+        created = bool(staging) and not os.path.lexists(staging[0])
         outputs, more = _run_targets(result.project, request, progress, staging)
         diagnostics += more
         if outputs is not None and dg.has_errors(diagnostics):
             builder.Stager.discard(outputs)
             outputs = None
+        if outputs is None and created:
+            _remove_if_empty(Path(staging[0]))  # a failed first build leaves no trace, not even an empty directory
     return outputs, sorted(diagnostics, key=dg.sort_key), dict(result.texts)
 
 
@@ -265,10 +269,19 @@ def _run_targets(project, request: _BuildRequest, progress, staging):
     out = staging[0] if staging else None
     try:
         finish = builder.Stager(out, staging[1], tick) if staging else None
-        return builder.generate(project, request.requested, request.options, spans=request.spans, finish=finish,
-                                on_target=lambda name, i, n: progress.stage(f"generating {name} ({i}/{n})"))
+        outputs, diags = builder.generate(project, request.requested, request.options, spans=request.spans,
+                                          finish=finish, on_target=lambda name, i, n: progress.stage(
+                                              f"generating {name} ({i}/{n})"))
     except OSError as err:
-        return None, [dg.make("RELC501", f"cannot write to {out}: {err.strerror or err}")]
+        outputs, diags = None, [dg.make("RELC501", f"cannot write to {out}: {err.strerror or err}")]
+    return outputs, diags
+
+
+def _remove_if_empty(path: Path) -> None:
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
 
 
 def _write_output(out: Path, outputs: dict, texts, progress, *, force: bool, started: float):

@@ -74,3 +74,19 @@ def test_run_all_keeps_the_order_of_names():
     assert parallel.run_all(str.upper, names, 1) == ["C", "A", "B"]
     if parallel.fork_available():
         assert parallel.run_all(str.upper, names, 2) == ["C", "A", "B"]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_build_with_errors_leaves_no_output_directory_behind(tmp_path: Path, jobs: str):
+    """Targets stage their files as they finish; when another target then fails, nothing stays: no staged
+    directory and, for a first build, not even the output directory."""
+    env = {**os.environ, parallel.JOBS_ENV: jobs}
+    done = subprocess.run([sys.executable, "-m", "relc.compiler", "build", "--no-config", SHOP, "-o",
+                           str(tmp_path / "out"), "-t", "prometheus", "-t", "openslo"],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 1 and "error[RELC401]" in done.stderr
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "out").mkdir()  # a directory that was there stays, empty
+    subprocess.run([sys.executable, "-m", "relc.compiler", "build", "--no-config", SHOP, "-o",
+                    str(tmp_path / "out"), "-t", "prometheus", "-t", "openslo"], capture_output=True, env=env)
+    assert (tmp_path / "out").is_dir() and not any((tmp_path / "out").iterdir())
