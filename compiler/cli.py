@@ -17,8 +17,9 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 BUG_URL = "https://github.com/relc-dev/relc/issues"
 
 
-def _emit(diagnostics: list[Diagnostic], texts: dict[str, str], fmt: str, quiet: bool = False) -> None:
-    from .render import render_json, render_text, summary
+def _emit(diagnostics: list[Diagnostic], texts: dict[str, str], fmt: str, quiet: bool = False,
+          all_warnings: bool = False) -> None:
+    from .render import collapse_similar, render_json, render_text, summary
 
     if fmt == "json":
         click.echo(render_json(diagnostics), nl=False)
@@ -27,7 +28,11 @@ def _emit(diagnostics: list[Diagnostic], texts: dict[str, str], fmt: str, quiet:
         click.echo(_sarif_renderer()(diagnostics, texts, __version__), nl=False)
         return
     if diagnostics:
-        click.echo(render_text(diagnostics, texts, color=sys.stderr.isatty()), err=True, nl=False)
+        shown, hidden = (diagnostics, 0) if all_warnings else collapse_similar(diagnostics)
+        click.echo(render_text(shown, texts, color=sys.stderr.isatty()), err=True, nl=False)
+        if hidden:
+            click.echo(f"relc: {hidden} more warning(s) like those above not shown (--all-warnings, --format json "
+                       "or --format sarif lists every one)", err=True)
         if not quiet:
             click.echo(f"relc: {summary(diagnostics)}", err=True)
 
@@ -45,6 +50,9 @@ def _sarif_renderer():
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
                       show_default=True, help="How to print diagnostics: text with source carets (stderr), "
                                               "JSON or SARIF 2.1.0 for code scanning (stdout).")
+ALL_WARNINGS = click.option("--all-warnings", is_flag=True,
+                            help="Print every warning; by default, after five warnings that differ only in the "
+                                 "names they quote, the rest of that kind are counted, not printed.")
 FORMAT_TEXT_JSON = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                                 show_default=True,
                                 help="How to print diagnostics: text with source carets (stderr), or JSON (stdout).")
@@ -133,7 +141,8 @@ def main() -> None:
 @PATHS
 @CONFIG
 @FORMAT
-def check(paths: tuple[str, ...], config_path: str | None, no_config: bool, fmt: str) -> None:
+@ALL_WARNINGS
+def check(paths: tuple[str, ...], config_path: str | None, no_config: bool, fmt: str, all_warnings: bool) -> None:
     """Parse and validate PATHS (files, or directories searched for *.relc) without writing anything.
 
     Without PATHS, checks the `sources` listed in relc.yaml. Fast enough for a pre-commit hook.
@@ -145,7 +154,7 @@ def check(paths: tuple[str, ...], config_path: str | None, no_config: bool, fmt:
     sources = _sources(paths, config)
     with Progress() as progress:
         result = _compile(sources, progress, config.exclusion)
-    _emit(result.diagnostics, {**config.texts, **result.texts}, fmt)
+    _emit(result.diagnostics, {**config.texts, **result.texts}, fmt, all_warnings=all_warnings)
     if fmt == "text" and result.ok:
         slos = len(result.project.slos()) if result.project else 0
         click.echo(f"relc: ok: {len(result.texts)} file(s), {slos} SLO(s)", err=True)
@@ -173,9 +182,10 @@ def check(paths: tuple[str, ...], config_path: str | None, no_config: bool, fmt:
               help="Replace target directories even when they hold files relc did not generate (deleting them).")
 @CONFIG
 @FORMAT
+@ALL_WARNINGS
 def build(paths: tuple[str, ...], out_dir: str | None, targets: tuple[str, ...], runbook_base_url: str | None,
           dashboard_base_url: str | None, settings: tuple[str, ...], check_only: bool, force: bool,
-          config_path: str | None, no_config: bool, fmt: str) -> None:
+          config_path: str | None, no_config: bool, fmt: str, all_warnings: bool) -> None:
     """Check PATHS and generate artifacts for each target under DIR/<target>/.
 
     Each target directory is written aside and swapped in whole, so a failed or interrupted
@@ -199,7 +209,7 @@ def build(paths: tuple[str, ...], out_dir: str | None, targets: tuple[str, ...],
         if outputs is not None:
             step = _compare_output if check_only else _write_output
             tail, after = step(out, outputs, texts, progress, force=force, started=started)
-    _emit(diagnostics + tail, texts, fmt)
+    _emit(diagnostics + tail, texts, fmt, all_warnings=all_warnings)
     if fmt == "text" and after:
         click.echo(after, err=True)
     sys.exit(EXIT_ERRORS if outputs is None or dg.has_errors(tail) else EXIT_OK)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from .diagnostics import Diagnostic, Span
 
@@ -95,3 +96,25 @@ def summary(diagnostics: list[Diagnostic]) -> str:
     if warnings:
         parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
     return ", ".join(parts)
+
+
+SIMILAR_SHOWN = 5  # warnings of one shape printed in text before the rest are only counted
+_QUOTED = re.compile(r"`[^`]*`")
+
+
+def collapse_similar(diagnostics: list[Diagnostic], shown: int = SIMILAR_SHOWN) -> tuple[list[Diagnostic], int]:
+    """The diagnostics minus warnings that differ from `shown` earlier ones only in the names they quote, and
+    how many were left out: a default build of thousands of SLOs repeats each "not translated" warning per SLO."""
+    seen: dict[tuple, int] = {}
+    kept, hidden = [], 0
+    for diag in diagnostics:
+        if diag.is_error:
+            kept.append(diag)
+            continue
+        shape = (diag.code, diag.severity, _QUOTED.sub("`…`", diag.message))
+        seen[shape] = seen.get(shape, 0) + 1
+        if seen[shape] <= shown:
+            kept.append(diag)
+        else:
+            hidden += 1
+    return kept, hidden

@@ -141,3 +141,26 @@ def test_unwritable_output_is_a_diagnostic(tmp_path: Path):
     result = invoke("build", SHOP, "-o", str(blocker / "out"))
     assert result.exit_code == 1
     assert "error[RELC501]: cannot write to" in result.output and "Traceback" not in result.output
+
+
+def test_similar_warnings_are_counted_after_five_unless_all_are_asked_for(tmp_path):
+    """A default build warns once per SLO about what a target cannot express; text shows five of a kind."""
+    from relc.compiler.render import SIMILAR_SHOWN
+
+    slos = "".join(f"  slo s{i} {{\n    objective = 99%\n    window = 30d\n    min_events = 5\n"
+                   f"    sli events {{\n      bad = e_total{{code=\"5\"}}\n      total = e_total\n    }}\n  }}\n"
+                   for i in range(SIMILAR_SHOWN + 3))
+    (tmp_path / "s.relc").write_text(f"service svc {{\n{slos}}}\n")
+    args = ["build", "--no-config", str(tmp_path / "s.relc"), "-o", str(tmp_path / "out"), "-t", "prometheus",
+            "-t", "datadog"]
+    short = CliRunner().invoke(main, args)
+    assert short.exit_code == 0, short.output
+    listed = json.loads(CliRunner().invoke(main, args + ["--format", "json"]).stdout)["diagnostics"]
+    kinds = {d["message"].split(": ", 2)[-1] for d in listed}  # what follows "Datadog: SLO `svc/sN`: "
+    assert len(listed) == len(kinds) * (SIMILAR_SHOWN + 3)  # every kind once per SLO
+    assert short.output.count("min_events = 5 has no Datadog equivalent") == SIMILAR_SHOWN
+    assert f"relc: {3 * len(kinds)} more warning(s) like those above not shown" in short.output
+    assert f"relc: {len(listed)} warnings" in short.output  # the summary counts them all
+    full = CliRunner().invoke(main, args + ["--all-warnings"])
+    assert full.output.count("min_events = 5 has no Datadog equivalent") == SIMILAR_SHOWN + 3
+    assert "not shown" not in full.output
