@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from relc.compiler import parser as P  # noqa: E402
+from relc.compiler.fastparse import FastParser  # noqa: E402
 from relc.targets import yamlout  # noqa: E402
 
 import generate  # noqa: E402
@@ -74,7 +75,7 @@ def mutate(text: str, rng: random.Random) -> str:
 def agree(name: str, text: str) -> bool | None:
     """True when both accept with the same result, None when the fast path gave up, False otherwise."""
     try:
-        fast = P._FastParser("t.relc", text).module()
+        fast = FastParser("t.relc", text).module()
     except Exception:  # noqa: BLE001
         return None
     slow = P._parse_with_lark("t.relc", text)
