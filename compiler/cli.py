@@ -106,6 +106,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "init": "relc.compiler.init:init_command",
     "import": "relc.compiler.importers.convert:import_command",
     "fmt": "relc.compiler.fmt:fmt_command",
+    "test": "relc.compiler.prooftest:test_command",
 }
 
 
@@ -326,69 +327,6 @@ def _compare_output(out: Path, outputs: dict[str, list], texts, progress, **_):
     kinds = [d.code for d in diags]
     return diags, (f"relc: {out} is out of date: {kinds.count('RELC503')} stale, {kinds.count('RELC504')} missing, "
                    f"{kinds.count('RELC505')} extra; run the same `relc build` without --check to update it")
-
-
-@main.command("test")
-@PATHS
-@click.option("--keep", "keep_dir", type=click.Path(file_okay=False), default=None,
-              help="Write the rules and generated tests to this directory and keep them (default: a temp dir).")
-@CONFIG
-@FORMAT_TEXT_JSON
-def test_command(paths: tuple[str, ...], keep_dir: str | None, config_path: str | None, no_config: bool,
-                 fmt: str) -> None:
-    """Prove the alerts: generate promtool unit tests for every SLO and run them.
-
-    For each SLO, relc writes synthetic series that burn its error budget at chosen rates and
-    checks with `promtool test rules` that each alert tier fires no later than the SRE Workbook
-    predicts, not before the data warrants it, and resolves after recovery. Needs promtool
-    (Debian package `prometheus`). Without PATHS, uses `sources` from relc.yaml.
-    Example: relc test examples/shop
-    """
-    import tempfile
-
-    from . import build as builder
-    from .pipeline import compile_paths
-    from .prooftest import promtool_path, run_promtool_tests
-    from relc.targets import Options
-
-    config = _config(config_path, no_config, fmt)
-    result = compile_paths(_sources(paths, config), config.exclusion)
-    if not result.ok:
-        _emit(result.diagnostics, result.texts, fmt)
-        sys.exit(EXIT_ERRORS)
-    if promtool_path() is None:
-        click.echo("relc: `relc test` needs promtool, which is not installed; install the Debian package "
-                   "`prometheus` (apt-get install prometheus) or put promtool on PATH", err=True)
-        sys.exit(EXIT_USAGE)
-    options = Options(settings={"prometheus.tests": "true"})
-    outputs, diagnostics = builder.generate(result.project, ["prometheus"], options)
-    _emit(result.diagnostics + diagnostics, result.texts, fmt, quiet=True)
-    if outputs is None or dg.has_errors(diagnostics):
-        sys.exit(EXIT_ERRORS)
-    with tempfile.TemporaryDirectory(prefix="relc-test-") as scratch:
-        out = Path(keep_dir) if keep_dir else Path(scratch)
-        tail, _ = _write_output(out, outputs, {}, _NoProgress(), force=False, started=time.time())
-        if tail:
-            _emit(tail, {}, fmt)
-            sys.exit(EXIT_ERRORS)
-        tests = sorted((out / "prometheus" / "tests").glob("*.test.yml"))
-        if not tests:
-            click.echo("relc: no SLO has a generated proof (see the warnings above)", err=True)
-            sys.exit(EXIT_ERRORS)
-        passed, output = run_promtool_tests(tests)
-    click.echo(output, nl=False)
-    click.echo(f"relc: {len(tests)} proof file(s) {'passed' if passed else 'FAILED'}", err=True)
-    sys.exit(EXIT_OK if passed else EXIT_ERRORS)
-
-
-class _NoProgress:
-    """Progress calls that draw nothing, for steps whose own output is the progress."""
-
-    def stage(self, label: str) -> None:
-        pass
-
-    def count(self, label: str, done: int, total: int) -> None:
-        pass
 
 
 @main.command("targets")
