@@ -14,6 +14,7 @@ T = TypeVar("T")
 MIN_SLOS = 200  # below this a fork and the pickled results cost more than running in turn saves
 JOBS_ENV = "RELC_JOBS"
 _job: Callable | None = None  # what a worker runs; workers are forked, so they inherit it without pickling
+_parent = 0  # the pid of the build that forks the workers
 
 
 def jobs(slo_count: int, task_count: int) -> int:
@@ -44,13 +45,13 @@ def run_all(work: Callable[[str], T], names: list[str], workers: int,
             abandon: Callable[[T], None] | None = None) -> list[T]:
     """work(name) for each name, results in the order of names; an exception in a worker is raised here,
     after `abandon` was given each result that did complete (to undo its side effects)."""
-    global _job
+    global _job, _parent
     if workers <= 1:
         return run_in_turn(work, names, abandon)
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    _job = work
+    _job, _parent = work, os.getpid()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+ warns on fork next to any thread
@@ -99,7 +100,7 @@ def _die_with_parent() -> None:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
-    if os.getppid() == 1:  # the parent died before prctl took effect
+    if os.getppid() != _parent:  # the build died before prctl took effect (it may itself be pid 1: compare)
         os._exit(1)
 
 
