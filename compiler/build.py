@@ -62,9 +62,11 @@ def _run_targets(project: ir.Project, names: list[str], options, on_target: OnTa
         artifacts, diags = registry.load(name).generate(project, options)
         return (artifacts if finish is None else finish(name, artifacts)), diags
 
+    discard = getattr(finish, "discard", None)
+
     def abandon(result: tuple) -> None:  # another target failed: what this one staged must go
-        if finish is not None and hasattr(finish, "discard"):
-            finish.discard({"": result[0]})
+        if discard is not None:
+            discard({"": result[0]})
 
     workers = parallel.jobs(sum(len(s.slos) for s in project.services), len(names))
     with parallel.frozen_heap():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from . import diagnostics as dg
@@ -51,8 +52,6 @@ class Exclude:
 
 
 def _glob(text: str, pattern: str, is_dir: bool) -> bool:
-    from fnmatch import fnmatchcase
-
     if pattern.endswith("/"):
         if not is_dir:
             return False
@@ -73,10 +72,7 @@ def discover(inputs: list[str], yaml: bool = True,
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not _skipped(p, path)
-                           and (p.suffix == ".relc" or yaml and p.suffix in YAML_SUFFIXES)
-                           and not (exclude and exclude.matches(p))
-                           and (p.suffix == ".relc" or _is_spec(p)))
+            files = sorted(p for p in path.rglob("*") if _wanted(p, path, yaml, exclude))
             if not files:
                 what = ".relc, Sloth or OpenSLO files" if yaml else ".relc files"
                 diags.append(dg.make("RELC204", f"no {what} found under {raw}"))
@@ -91,6 +87,16 @@ def discover(inputs: list[str], yaml: bool = True,
         else:
             diags.append(dg.make("RELC201", f"cannot read {raw}: no such file or directory"))
     return found, diags
+
+
+def _wanted(path: Path, root: Path, yaml: bool, exclude: Exclude | None) -> bool:
+    """A file a directory search reads: .relc, or (with `yaml`) a Sloth/OpenSLO spec, not skipped or excluded."""
+    relc = path.suffix == ".relc"
+    if not (relc or yaml and path.suffix in YAML_SUFFIXES) or not path.is_file() or _skipped(path, root):
+        return False
+    if exclude is not None and exclude.matches(path):
+        return False
+    return relc or _is_spec(path)  # reading a YAML file's start comes last
 
 
 def _is_spec(path: Path) -> bool:
