@@ -42,7 +42,7 @@ def render_pack_doc(reference: str) -> tuple[str | None, list, dict[str, str]]:
     from .packs_apply import apply_use
     from .resolver import SourceSet
     from .syntax import Block
-    from .validate import validate
+    from .pipeline import compile_sources
 
     here = Span.point("<command line>", 1, 1)
     root, diags = locate(reference, Path.cwd() / "_", here)
@@ -53,7 +53,7 @@ def render_pack_doc(reference: str) -> tuple[str | None, list, dict[str, str]]:
     if pack is None:
         return None, diags, {}
     use = Block("use", str(root), (), here, here, here)
-    project, more = validate(SourceSet(apply_use(use, pack, diags, examples=True), pack.texts))
+    project, more = compile_sources(SourceSet(apply_use(use, pack, diags, examples=True), pack.texts))
     diags += more
     if project is None or dg.has_errors(diags):
         return None, diags, pack.texts

@@ -1,22 +1,26 @@
-"""The stages wired together: resolve (which parses) -> validate (which builds the IR) -> generate."""
+"""The stages wired together: resolve (which parses) -> validate -> lower (to the IR) -> generate."""
 from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import diagnostics as dg
-from . import ir
 from .diagnostics import Diagnostic
-from .resolver import Exclude, resolve
+from .resolver import Exclude, SourceSet, resolve
 from .validate import validate
+
+if TYPE_CHECKING:
+    from . import checked, ir
 
 
 @dataclass
 class Compilation:
-    """What a front-end run produced: the IR when valid, every diagnostic, and source text for carets."""
+    """What a front-end run produced: the IR when valid (checked definitions only, when asked for no IR),
+    every diagnostic, and source text for carets."""
 
-    project: ir.Project | None
+    project: ir.Project | checked.Project | None
     diagnostics: list[Diagnostic]
     texts: dict[str, str] = field(default_factory=dict)
 
@@ -25,16 +29,30 @@ class Compilation:
         return self.project is not None and not dg.has_errors(self.diagnostics)
 
 
-def compile_paths(paths: list[str], exclude: Exclude | None = None) -> Compilation:
-    """Run the front end; validation runs only when every file parsed, so errors do not cascade."""
+def compile_paths(paths: list[str], exclude: Exclude | None = None, *, to_ir: bool = True) -> Compilation:
+    """Run the front end; validation runs only when every file parsed, so errors do not cascade.
+    `to_ir=False` (relc check) stops after validation, sparing the import of pydantic."""
     with gc_paused():
         sources, diags = resolve(paths, exclude)
         project = None
         if not dg.has_errors(diags):
-            project, more = validate(sources)
+            project, more = compile_sources(sources, to_ir=to_ir)
             diags.extend(more)
         diags.sort(key=dg.sort_key)
-    return Compilation(project if not dg.has_errors(diags) else None, diags, sources.texts)
+    return Compilation(project, diags, sources.texts)
+
+
+def compile_sources(sources: SourceSet, *, to_ir: bool = True) -> tuple[ir.Project | checked.Project | None,
+                                                                         list[Diagnostic]]:
+    """Validate resolved sources and lower them to the IR; no project when anything is wrong."""
+    project, diags = validate(sources)
+    if project is None or dg.has_errors(diags):
+        return None, diags
+    if not to_ir:
+        return project, diags
+    from .lower import lower
+
+    return lower(project), diags
 
 
 @contextmanager

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from . import ir
+if TYPE_CHECKING:  # the checked nodes and the IR both fit; neither is needed at run time
+    from . import checked
 
 METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
@@ -22,7 +24,7 @@ def quote(value: str) -> str:
     return '"' + value.translate(_ESCAPES) + '"'
 
 
-def render_selector(selector: ir.Selector, extra: tuple[ir.LabelMatcher, ...] = (), suffix: str = "") -> str:
+def render_selector(selector: checked.Selector, extra: tuple[checked.LabelMatcher, ...] = (), suffix: str = "") -> str:
     """`metric{a="b"}` with matchers in source order, then any the caller adds."""
     matchers = selector.matchers + extra
     inner = ",".join(f"{m.name}{m.op}{quote(m.value)}" for m in matchers)

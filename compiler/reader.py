@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import diagnostics as dg
-from . import ir
+from . import checked
 from .diagnostics import Diagnostic, Related, Span
 from .promql import LABEL_NAME
 from .syntax import Attribute, Block, Value
@@ -24,8 +24,8 @@ class Shape:
     label: str = "none"  # "none": a name on the block is an error; "named": callers check it
 
 
-def origin(span: Span) -> ir.Origin:
-    return ir.Origin(path=span.path, line=span.line, col=span.col)
+def origin(span: Span) -> checked.Origin:
+    return checked.Origin(path=span.path, line=span.line, col=span.col)
 
 
 @dataclass

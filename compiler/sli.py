@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from . import diagnostics as dg
-from . import ir
+from . import checked
 from .diagnostics import Diagnostic
 from .promql import LABEL_NAME, METRIC_NAME, WINDOW_PLACEHOLDER, render_selector, substitute_window, syntax_error
 from .reader import Reader, Shape, origin
@@ -20,7 +20,7 @@ QUERY_KINDS = ("selector", "ref", "raw", "string")
 QUERY_EXPECTED = "a metric selector like http_requests_total{job=\"api\"} or a raw PromQL string"
 
 
-def read_sli(block: Block, diags: list[Diagnostic]) -> ir.EventsSLI | ir.LatencySLI | ir.RawSLI | None:
+def read_sli(block: Block, diags: list[Diagnostic]) -> checked.EventsSLI | checked.LatencySLI | checked.RawSLI | None:
     kind = block.label
     if kind not in SLI_SHAPES:
         hint = dg.did_you_mean(kind, SLI_SHAPES) if kind else None
@@ -32,7 +32,7 @@ def read_sli(block: Block, diags: list[Diagnostic]) -> ir.EventsSLI | ir.Latency
     return {"events": _events, "latency": _latency, "raw": _raw}[kind](reader, diags)
 
 
-def read_datadog(sli_block: Block, diags: list[Diagnostic]) -> ir.DatadogQueries | None:
+def read_datadog(sli_block: Block, diags: list[Diagnostic]) -> checked.DatadogQueries | None:
     """An optional `datadog { good|bad = "...", total = "..." }` inside the sli block: queries as Datadog reads them."""
     blocks = [b for b in sli_block.items if isinstance(b, Block) and b.kind == "datadog"]
     if not blocks:
@@ -48,10 +48,10 @@ def read_datadog(sli_block: Block, diags: list[Diagnostic]) -> ir.DatadogQueries
         return None
     if not total:
         return None
-    return ir.DatadogQueries(good=good, bad=bad, total=total, origin=origin(blocks[0].span))
+    return checked.DatadogQueries(good=good, bad=bad, total=total, origin=origin(blocks[0].span))
 
 
-def _events(reader: Reader, diags: list[Diagnostic]) -> ir.EventsSLI | None:
+def _events(reader: Reader, diags: list[Diagnostic]) -> checked.EventsSLI | None:
     good = _query(reader, "good", diags)
     bad = _query(reader, "bad", diags)
     total = _query(reader, "total", diags, required=True)
@@ -62,10 +62,10 @@ def _events(reader: Reader, diags: list[Diagnostic]) -> ir.EventsSLI | None:
         return None
     if total is None or (good is None and bad is None):
         return None
-    return ir.EventsSLI(good=good, bad=bad, total=total)
+    return checked.EventsSLI(good=good, bad=bad, total=total)
 
 
-def _latency(reader: Reader, diags: list[Diagnostic]) -> ir.LatencySLI | None:
+def _latency(reader: Reader, diags: list[Diagnostic]) -> checked.LatencySLI | None:
     value = reader.value("histogram", ("selector", "ref"), "a histogram metric selector", required=True,
                          hint="e.g. histogram = http_request_duration_seconds{job=\"api\"}")
     le = reader.string("le") if "le" in reader.attrs else None
@@ -77,7 +77,7 @@ def _latency(reader: Reader, diags: list[Diagnostic]) -> ir.LatencySLI | None:
     seconds = _threshold_seconds(reader, threshold, le, diags)
     if seconds is None or histogram is None:
         return None
-    return ir.LatencySLI(histogram=histogram, threshold_seconds=float(seconds), le=le)  # type: ignore[arg-type]
+    return checked.LatencySLI(histogram=histogram, threshold_seconds=float(seconds), le=le)  # type: ignore[arg-type]
 
 
 def _threshold_seconds(reader: Reader, threshold: Value | None, le: str | None,
@@ -106,7 +106,7 @@ def _threshold_seconds(reader: Reader, threshold: Value | None, le: str | None,
     return seconds  # type: ignore[return-value]
 
 
-def _checked_histogram(selector: ir.Selector, value: Value, diags: list[Diagnostic]) -> ir.Selector | None:
+def _checked_histogram(selector: checked.Selector, value: Value, diags: list[Diagnostic]) -> checked.Selector | None:
     for suffix in ("_bucket", "_count", "_sum"):
         if selector.metric.endswith(suffix):
             diags.append(dg.make("RELC312", f"name the histogram without `{suffix}`", value.span,
@@ -119,13 +119,13 @@ def _checked_histogram(selector: ir.Selector, value: Value, diags: list[Diagnost
     return selector
 
 
-def _raw(reader: Reader, diags: list[Diagnostic]) -> ir.RawSLI | None:
+def _raw(reader: Reader, diags: list[Diagnostic]) -> checked.RawSLI | None:
     value = reader.value("error_ratio", ("raw", "string"), "a raw PromQL string", required=True,
                          hint='e.g. error_ratio = r#"sum(rate(errors[$window])) / sum(rate(total[$window]))"#')
     if value is None:
         return None
     promql = _checked_promql(value, diags)
-    return ir.RawSLI(error_ratio=promql) if promql is not None else None
+    return checked.RawSLI(error_ratio=promql) if promql is not None else None
 
 
 def _query(reader: Reader, key: str, diags: list[Diagnostic], required: bool = False):
@@ -134,11 +134,11 @@ def _query(reader: Reader, key: str, diags: list[Diagnostic], required: bool = F
         return None
     if value.kind in ("raw", "string"):
         promql = _checked_promql(value, diags, aggregated=True)
-        return ir.RawQuery(promql=promql) if promql is not None else None
+        return checked.RawQuery(promql=promql) if promql is not None else None
     return _selector(value, diags)
 
 
-def _selector(value: Value, diags: list[Diagnostic]) -> ir.Selector | None:
+def _selector(value: Value, diags: list[Diagnostic]) -> checked.Selector | None:
     """A selector literal (or a bare metric name) checked for names and regexes."""
     if value.kind == "ref":
         if len(value.data) != 1:  # type: ignore[arg-type]
@@ -169,15 +169,15 @@ def _selector(value: Value, diags: list[Diagnostic]) -> ir.Selector | None:
                                  hint="label names match [a-zA-Z_][a-zA-Z0-9_]*"))
             ok = False
             continue
-        out.append(ir.LabelMatcher(name=m.label, op=m.op, value=m.value))
+        out.append(checked.LabelMatcher(name=m.label, op=m.op, value=m.value))
         if m.op in ("=~", "!~"):
-            err = syntax_error(render_selector(ir.Selector(metric="m", matchers=(out[-1],))))
+            err = syntax_error(render_selector(checked.Selector(metric="m", matchers=(out[-1],))))
             if err:
                 diags.append(dg.make("RELC308", f"invalid regular expression in `{m.label}{m.op}`: {err}", m.span))
                 ok = False
     if not ok:
         return None
-    selector = ir.Selector(metric=metric, matchers=tuple(out))
+    selector = checked.Selector(metric=metric, matchers=tuple(out))
     err = syntax_error(f"rate({render_selector(selector)}[5m])")  # also catches names PromQL reads as numbers
     if err:
         diags.append(dg.make("RELC308", f"invalid selector: {err}", value.span))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import diagnostics as dg
-from . import ir
+from . import checked
 from .diagnostics import Diagnostic, Related, Span
 from .policies import (BUILTIN_POLICY, GUARD_KEYS, RESERVED_LABELS, WORKBOOK, AlertPolicySpec, read_alert_policy,
                        read_budget_policy, read_guards, read_runbook, resolve_tier)
@@ -32,11 +32,11 @@ class _Definitions:
 
     blocks: dict[str, dict[str, Block]] = field(default_factory=lambda: {k: {} for k in TOP_LEVEL})
     alert_policies: dict[str, AlertPolicySpec] = field(default_factory=dict)
-    budget_policies: dict[str, ir.BudgetPolicy] = field(default_factory=dict)
-    runbooks: dict[str, ir.Runbook] = field(default_factory=dict)
+    budget_policies: dict[str, checked.BudgetPolicy] = field(default_factory=dict)
+    runbooks: dict[str, checked.Runbook] = field(default_factory=dict)
 
 
-def validate(sources: SourceSet) -> tuple[ir.Project | None, list[Diagnostic]]:
+def validate(sources: SourceSet) -> tuple[checked.Project | None, list[Diagnostic]]:
     diags: list[Diagnostic] = []
     defs = _collect(sources, diags)
     for block in defs.blocks["alert_policy"].values():
@@ -48,7 +48,7 @@ def validate(sources: SourceSet) -> tuple[ir.Project | None, list[Diagnostic]]:
     services = [s for s in (_service(b, defs, diags) for b in defs.blocks["service"].values()) if s]
     if dg.has_errors(diags):
         return None, diags
-    project = ir.Project(
+    project = checked.Project(
         services=tuple(services),
         budget_policies=tuple(defs.budget_policies.values()),
         runbooks=tuple(defs.runbooks.values()),
@@ -101,10 +101,10 @@ def _collect_block(block: Block, defs: _Definitions, diags: list[Diagnostic]) ->
         table[block.label] = block
 
 
-def _service(block: Block, defs: _Definitions, diags: list[Diagnostic]) -> ir.Service | None:
+def _service(block: Block, defs: _Definitions, diags: list[Diagnostic]) -> checked.Service | None:
     reader = Reader(block, SERVICE, diags)
     labels = reader.labels("labels", RESERVED_LABELS)
-    slos: list[ir.SLO] = []
+    slos: list[checked.SLO] = []
     seen: dict[str, Span] = {}
     for slo_block in reader.blocks("slo"):
         if slo_block.label is None or not check_name(slo_block.label, slo_block.label_span, "SLO", diags):
@@ -123,12 +123,12 @@ def _service(block: Block, defs: _Definitions, diags: list[Diagnostic]) -> ir.Se
     if not reader.blocks("slo"):
         diags.append(dg.make("RELC304", f"service `{block.label}` has no `slo` blocks", block.kind_span,
                              severity=dg.Severity.WARNING))
-    return ir.Service(name=block.label, description=reader.string("description"), owner=reader.string("owner"),
+    return checked.Service(name=block.label, description=reader.string("description"), owner=reader.string("owner"),
                       labels=labels, slos=tuple(slos), origin=origin(block.span))
 
 
 def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Definitions,
-         diags: list[Diagnostic]) -> ir.SLO | None:
+         diags: list[Diagnostic]) -> checked.SLO | None:
     reader = Reader(block, SLO_SHAPE, diags)
     objective = _objective(reader, diags)
     window_s = _window(reader, diags)
@@ -149,14 +149,14 @@ def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Defi
         diags.append(dg.make("RELC307", f"`{alert_name}` is not a valid alert name",
                              reader.attrs["alert_name"].value.span, hint="use letters, digits and `_`"))
     policy = _alert_policy(reader, defs, objective, window_s, diags)
-    if isinstance(policy, ir.AlertPolicy) and policy.min_events and isinstance(sli, ir.RawSLI):
+    if isinstance(policy, checked.AlertPolicy) and policy.min_events and isinstance(sli, checked.RawSLI):
         where = reader.attrs["min_events"].value.span if "min_events" in reader.attrs else block.kind_span
         diags.append(dg.make("RELC312", "`min_events` needs an events or latency SLI; a raw error ratio has no "
                              "event count", where))
         return None
     if objective is None or window_s is None or sli is None or policy is False:
         return None
-    return ir.SLO(name=block.label, service=service, description=reader.string("description"),
+    return checked.SLO(name=block.label, service=service, description=reader.string("description"),
                   objective=float(objective), window_s=window_s, labels=dict(sorted(labels.items())), sli=sli,
                   alert_name=alert_name, alert_policy=policy, budget_policy=budget_policy, runbook=runbook,
                   datadog=datadog, origin=origin(block.span))
@@ -198,7 +198,7 @@ def _lookup(reader: Reader, key: str, table: dict, diags: list[Diagnostic]):
 
 
 def _alert_policy(reader: Reader, defs: _Definitions, objective: Decimal | None, window_s: int | None,
-                  diags: list[Diagnostic]) -> ir.AlertPolicy | None | bool:
+                  diags: list[Diagnostic]) -> checked.AlertPolicy | None | bool:
     """The SLO's policy with tiers resolved for its window; None means no alerts, False means an error."""
     value = reader.ref("alert_policy")
     slo_guards = read_guards(reader, diags)
@@ -226,7 +226,7 @@ def _alert_policy(reader: Reader, defs: _Definitions, objective: Decimal | None,
     if len(diags) > before:
         return False
     guards = {**spec.guards, **slo_guards}
-    return ir.AlertPolicy(name=spec.name, description=spec.description, tiers=tuple(t for t in tiers if t),
+    return checked.AlertPolicy(name=spec.name, description=spec.description, tiers=tuple(t for t in tiers if t),
                           labels=spec.labels, annotations=spec.annotations, origin=spec.origin, **guards)
 
 

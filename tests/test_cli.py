@@ -121,7 +121,7 @@ def test_console_script_and_module_entry_points(tmp_path: Path):
 def test_internal_error_prints_one_line_and_exits_2(monkeypatch, capsys):
     from relc.compiler import cli, pipeline
 
-    def boom(paths, exclude=None):
+    def boom(*args, **kwargs):
         raise RuntimeError("simulated")
 
     monkeypatch.setattr(pipeline, "compile_paths", boom)

@@ -9,7 +9,7 @@ from relc.compiler.importers import load_yaml_modules
 from relc.compiler.importers.convert import convert_files
 from relc.compiler.importers.openslo_sli import has_range
 from relc.compiler.resolver import SourceSet
-from relc.compiler.validate import validate
+from relc.compiler.pipeline import compile_sources
 
 SERVICE = """\
 apiVersion: openslo/v1
@@ -134,7 +134,7 @@ def compile_files(files: list[tuple[str, str]]) -> tuple[ir.Project | None, list
     modules, diags = load_yaml_modules(files)
     if dg.has_errors(diags):
         return None, diags
-    project, more = validate(SourceSet(list(modules.values()), dict(files)))
+    project, more = compile_sources(SourceSet(list(modules.values()), dict(files)))
     return project, diags + more
 
 

@@ -14,7 +14,7 @@ from relc.compiler.importers.convert import convert, import_command
 from relc.compiler.parser import parse
 from relc.compiler.promql import render_selector
 from relc.compiler.resolver import SourceSet
-from relc.compiler.validate import validate
+from relc.compiler.pipeline import compile_sources
 
 from conftest import ROOT
 
@@ -28,7 +28,7 @@ def compile_yaml(path: str, text: str) -> tuple[ir.Project | None, list[dg.Diagn
     module, diags = load_yaml_module(path, text)
     if module is None or dg.has_errors(diags):
         return None, diags
-    project, more = validate(SourceSet([module], {path: text}))
+    project, more = compile_sources(SourceSet([module], {path: text}))
     return project, diags + more
 
 
@@ -308,7 +308,7 @@ def test_imported_sloth_examples_mean_what_the_hand_written_relc_says(example: s
     assert imported is not None, diags
     relc_text = (COMPAT / f"{example}.relc").read_text(encoding="utf-8")
     module, _ = parse("compat.relc", relc_text)
-    written, _ = validate(SourceSet([module], {"compat.relc": relc_text}))
+    written, _ = compile_sources(SourceSet([module], {"compat.relc": relc_text}))
     assert _meaning(imported) == _meaning(written)
 
 
@@ -317,7 +317,7 @@ def test_convert_prints_relc_that_compiles_to_the_same_project():
     assert source is not None, diags
     module, parse_diags = parse("out.relc", source)
     assert module is not None, parse_diags
-    again, more = validate(SourceSet([module], {"out.relc": source}))
+    again, more = compile_sources(SourceSet([module], {"out.relc": source}))
     assert again is not None and not dg.has_errors(more)
     direct, _ = compile_yaml("slos.yml", GETTING_STARTED)
     assert _meaning(again) == _meaning(direct)

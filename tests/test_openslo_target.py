@@ -12,7 +12,7 @@ from relc.compiler import ir
 from relc.compiler.importers import load_yaml_modules
 from relc.compiler.pipeline import compile_paths
 from relc.compiler.resolver import SourceSet
-from relc.compiler.validate import validate
+from relc.compiler.pipeline import compile_sources
 from relc.targets import Options
 from relc.targets.openslo import TARGET, openslo_name, shorthand
 from relc.targets.promql_sli import bad_and_total
@@ -108,7 +108,7 @@ def documents(artifacts) -> list[dict]:
 def from_yaml(files: list[tuple[str, str]]) -> ir.Project:
     modules, diags = load_yaml_modules(files)
     assert not dg.has_errors(diags), diags
-    project, more = validate(SourceSet(list(modules.values()), dict(files)))
+    project, more = compile_sources(SourceSet(list(modules.values()), dict(files)))
     assert project is not None, more
     return project
 
@@ -208,7 +208,7 @@ service b { slo availability { objective = 99% window = 7d alert_policy = none
     from relc.compiler.parser import parse
 
     module, _ = parse("n.relc", relc)
-    project, _ = validate(SourceSet([module], {"n.relc": relc}))
+    project, _ = compile_sources(SourceSet([module], {"n.relc": relc}))
     out = documents(generate(project)[0])
     assert sorted(d["metadata"]["name"] for d in out if d["kind"] == "SLO") == ["a-availability", "b-availability"]
     service = next(d for d in out if d["kind"] == "Service" and d["metadata"]["name"] == "a")

@@ -22,7 +22,7 @@ import yaml
 from relc.compiler import diagnostics as dg
 from relc.compiler.importers import load_yaml_modules
 from relc.compiler.resolver import SourceSet
-from relc.compiler.validate import validate
+from relc.compiler.pipeline import compile_sources
 
 from conftest import ROOT
 
@@ -51,7 +51,7 @@ def compile_files(rels: list[str]) -> tuple[int, int, list[dg.Diagnostic]]:
     modules, diags = load_yaml_modules(files)
     if dg.has_errors(diags):
         return 0, 0, diags
-    project, more = validate(SourceSet(list(modules.values()), dict(files)))
+    project, more = compile_sources(SourceSet(list(modules.values()), dict(files)))
     policies = sum(1 for m in modules.values() for b in m.items if b.kind == "alert_policy")
     return (len(project.slos()) if project else 0), policies, diags + more
 
@@ -155,10 +155,10 @@ def test_import_prints_relc_that_compiles_to_the_same_slos(rel: str):
         return
     module, parse_diags = parse("imported.relc", source)
     assert module is not None, parse_diags
-    printed, more = validate(SourceSet([module], {"imported.relc": source}))
+    printed, more = compile_sources(SourceSet([module], {"imported.relc": source}))
     assert printed is not None and not dg.has_errors(more), more
     modules, _ = load_yaml_modules([(rel, text)])
-    direct, _ = validate(SourceSet(list(modules.values()), {rel: text}))
+    direct, _ = compile_sources(SourceSet(list(modules.values()), {rel: text}))
     strip = lambda p: [s.model_dump(exclude={"origin"}) | {"alert_policy": s.alert_policy and
                        s.alert_policy.model_dump(exclude={"origin"})} for s in p.slos()]
     assert strip(printed) == strip(direct)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .. import diagnostics as dg
 from ..diagnostics import Diagnostic
-from .. import ir
+from .. import checked
 from ..promql import render_selector, syntax_error
 from ..syntax import Block, Matcher, SelectorLit, Value
 from . import tree
@@ -229,9 +229,9 @@ def _plain_selector(expr) -> bool:
 
 def _selector_text(expr) -> str:
     """A selector as relc renders one: `metric` alone when it has no matchers, not `metric{}`."""
-    matchers = tuple(ir.LabelMatcher(name=m.name, op=MATCH_OPS[str(m.op).split(".")[-1]], value=m.value)
+    matchers = tuple(checked.LabelMatcher(name=m.name, op=MATCH_OPS[str(m.op).split(".")[-1]], value=m.value)
                      for m in expr.matchers.matchers if m.name != "__name__")
-    return render_selector(ir.Selector(metric=expr.name, matchers=matchers))
+    return render_selector(checked.Selector(metric=expr.name, matchers=matchers))
 
 
 def _selector_value(expr, query: YNode) -> Value:

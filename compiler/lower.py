@@ -1,0 +1,41 @@
+"""Stage 4, lower: validate's checked definitions become the typed, frozen pydantic IR that targets read.
+
+Each SLO is validated by pydantic in one call (its nested nodes read by attribute), which costs less
+than building every IR node in Python. Budget policies and runbooks are lowered once and shared by
+every SLO that refers to them, as in the checked tree.
+"""
+from __future__ import annotations
+
+from dataclasses import fields
+
+from . import checked, ir
+
+_SLO_FIELDS = tuple(f.name for f in fields(checked.SLO))
+
+
+def lower(project: checked.Project) -> ir.Project:
+    shared: dict[int, ir.BudgetPolicy | ir.Runbook] = {}
+    policies = tuple(_shared(shared, ir.BudgetPolicy, p) for p in project.budget_policies)
+    runbooks = tuple(_shared(shared, ir.Runbook, r) for r in project.runbooks)
+    services = tuple(_service(service, shared) for service in project.services)
+    return ir.Project(services=services, budget_policies=policies, runbooks=runbooks)  # type: ignore[arg-type]
+
+
+def _shared(shared: dict, model: type, node) -> ir.Node:
+    lowered = shared[id(node)] = model.model_validate(node, from_attributes=True)
+    return lowered
+
+
+def _service(service: checked.Service, shared: dict) -> ir.Service:
+    slos = tuple(_slo(slo, shared) for slo in service.slos)
+    return ir.Service.model_validate({"name": service.name, "description": service.description,
+                                      "owner": service.owner, "labels": service.labels, "slos": slos,
+                                      "origin": service.origin}, from_attributes=True)
+
+
+def _slo(slo: checked.SLO, shared: dict) -> ir.SLO:
+    values = {name: getattr(slo, name) for name in _SLO_FIELDS}
+    for name in ("budget_policy", "runbook"):
+        if values[name] is not None:
+            values[name] = shared[id(values[name])]
+    return ir.SLO.model_validate(values, from_attributes=True)
