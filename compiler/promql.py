@@ -1,6 +1,7 @@
 """PromQL text: quoting that cannot be escaped from, selector rendering, and syntax checks."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING
 
@@ -35,8 +36,9 @@ def substitute_window(promql: str, window: str) -> str:
     return promql.replace(WINDOW_PLACEHOLDER, window)
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def syntax_error(promql: str) -> str | None:
-    """The parser's complaint about `promql`, or None when it parses."""
+    """The parser's complaint about `promql`, or None when it parses; remembered, as SLOs repeat queries."""
     import promql_parser  # deferred: only files with raw PromQL or regex matchers pay for it
 
     try:

@@ -178,7 +178,9 @@ def _selector(value: Value, diags: list[Diagnostic]) -> checked.Selector | None:
     if not ok:
         return None
     selector = checked.Selector(metric=metric, matchers=tuple(out))
-    err = syntax_error(f"rate({render_selector(selector)}[5m])")  # also catches names PromQL reads as numbers
+    # Names PromQL reads as numbers (`inf`, `nan`) fail here. The matchers were checked one by one above
+    # (names by pattern, values quoted), so the name alone decides; the whole selector gives the message.
+    err = syntax_error(f"rate({metric}[5m])") and syntax_error(f"rate({render_selector(selector)}[5m])")
     if err:
         diags.append(dg.make("RELC308", f"invalid selector: {err}", value.span))
         return None
