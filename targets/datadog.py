@@ -1,4 +1,4 @@
-"""Datadog target: metric-based SLOs and burn-rate monitors, as Terraform JSON and as plain API payloads."""
+"""Datadog target: metric-based SLOs and burn-rate monitors, as Terraform JSON and as API request bodies per SLO."""
 from __future__ import annotations
 
 import hashlib
@@ -218,19 +218,20 @@ def _search(origin: ir.Origin, block: list[tuple[int, str]], find: str) -> Span 
 
 
 def render(built: list[Built]) -> list[Artifact]:
-    """API payloads per object, and one Terraform JSON module holding them all."""
+    """One API file per SLO (creating files is most of a large build's time), and one Terraform module."""
     if not built:
         return []
     names = resource_names([b.key for b in built])
     artifacts, slos, monitors = [], {}, {}
     for b in built:
         name, text = names[b.key], dumps(b.slo)
-        artifacts.append(Artifact(f"api/slos/{b.key}.json", text + "\n"))
         slos[name] = tf_literal(b.slo) if templated(text) else Encoded(b.slo, text)
+        api = {"slo": Encoded(b.slo, text), "monitors": []}
         for tier, body in b.monitors:
             text = dumps(body)
-            artifacts.append(Artifact(f"api/monitors/{b.key}.{tier}.json", text + "\n"))
+            api["monitors"].append(Encoded(body, text))
             monitors[f"{name}__{tier}"] = tf_monitor(body, name, b.key, templated(text))
+        artifacts.append(Artifact(f"api/{b.key}.json", dump(api)))
     module = {"//": HEADER, "resource": {"datadog_service_level_objective": slos}}
     if monitors:
         module["resource"]["datadog_monitor"] = monitors

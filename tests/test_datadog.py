@@ -65,6 +65,39 @@ def codes(diags, severity: str | None = None) -> list[tuple[str, int, str]]:
     return [(d.code, d.span.line, d.severity.value) for d in diags if severity in (None, d.severity.value)]
 
 
+def api_files(files: dict[str, str]) -> dict[str, dict]:
+    """The per-SLO API files of a build, parsed, by key (`service.slo`, the file name without `.json`)."""
+    return {path[len("api/"):-len(".json")]: json.loads(content)
+            for path, content in files.items() if path.startswith("api/")}
+
+
+def slo_body(files: dict[str, str], key: str = "web.availability") -> dict:
+    return api_files(files)[key]["slo"]
+
+
+def monitor_body(files: dict[str, str], tier: str, key: str = "web.availability") -> dict:
+    """The one monitor of `tier` in the SLO's file (monitor names say their tier)."""
+    found = [m for m in api_files(files)[key]["monitors"] if f": error budget burn, tier {tier} (" in m["name"]]
+    assert len(found) == 1, (key, tier, found)
+    return found[0]
+
+
+def tiers_of(document: dict) -> list[str]:
+    """The tier of each monitor in a per-SLO file, in the file's order."""
+    return [re.search(r", tier (\S+) \(", m["name"])[1] for m in document["monitors"]]
+
+
+def api_problems(key: str, document: dict) -> list[str]:
+    """Every request body of one per-SLO file through the client's models and Datadog's documented limits."""
+    if sorted(document) != ["monitors", "slo"] or not isinstance(document["monitors"], list):
+        return [f"{key}: not {{\"slo\": ..., \"monitors\": [...]}}"]
+    problems = [f"{key}.slo: {p}" for p in slo_problems(document["slo"])]
+    target = document["slo"]["target_threshold"]
+    for index, monitor in enumerate(document["monitors"]):
+        problems += [f"{key}.monitors[{index}]: {p}" for p in monitor_problems(monitor, target)]
+    return problems
+
+
 def require_client():
     """In CI a missing datadog-api-client is a failure, locally a skip."""
     try:
@@ -91,17 +124,12 @@ def test_shop_matches_golden(tmp_path: Path, update_golden: bool):
 def test_shop_payloads_pass_the_client_models():
     require_client()
     files, _, _ = generate("examples/shop", SHOP)
-    targets = {}
-    for path, content in sorted(files.items()):
-        if path.startswith("api/slos/"):
-            payload = json.loads(content)
-            assert slo_problems(payload) == [], path
-            targets[path.split("/")[-1][:-len(".json")]] = payload["target_threshold"]
-    monitors = [p for p in files if p.startswith("api/monitors/")]
-    assert len(monitors) == 11
-    for path in monitors:
-        key = ".".join(path.split("/")[-1].split(".")[:2])
-        assert monitor_problems(json.loads(files[path]), targets[key]) == [], path
+    documents = api_files(files)
+    assert sorted(documents) == ["catalog.availability", "checkout.availability", "checkout.latency",
+                                 "orders-worker.processing"]
+    assert sum(len(d["monitors"]) for d in documents.values()) == 11
+    for key, document in documents.items():
+        assert api_problems(key, document) == []
 
 
 def test_shop_diagnostics_name_their_lines():
@@ -120,9 +148,11 @@ def test_terraform_mirrors_the_api_payloads():
     files, _, _ = generate("examples/shop", SHOP)
     module = json.loads(files["terraform/relc.tf.json"])["resource"]
     slos, monitors = module["datadog_service_level_objective"], module["datadog_monitor"]
-    assert slos["checkout__availability"] == json.loads(files["api/slos/checkout.availability.json"])
+    documents = api_files(files)
+    assert slos["checkout__availability"] == documents["checkout.availability"]["slo"]
+    assert len(monitors) == sum(len(d["monitors"]) for d in documents.values())
     monitor = monitors["checkout__availability__page-fast"]
-    api = json.loads(files["api/monitors/checkout.availability.page-fast.json"])
+    api = monitor_body(files, "page-fast", "checkout.availability")
     assert monitor["query"] == api["query"].replace("<RELC_SLO_ID:checkout.availability>",
                                                     "${datadog_service_level_objective.checkout__availability.id}")
     assert monitor["monitor_thresholds"] == api["options"]["thresholds"] and monitor["priority"] == "1"
@@ -229,7 +259,7 @@ def test_latency_without_openmetrics_names_is_unsupported():
 
 def test_bad_events_become_total_minus_bad(tmp_path: Path):
     files, _, _ = snippet(tmp_path, service(EVENTS))
-    assert json.loads(files["api/slos/web.availability.json"])["query"] == {
+    assert slo_body(files)["query"] == {
         "denominator": "sum:shop.http_requests.count{*}.as_count()",
         "numerator": "sum:shop.http_requests.count{*}.as_count() - "
                      "default_zero(sum:shop.http_requests.count{code:500}.as_count())"}
@@ -249,8 +279,11 @@ def test_a_datadog_block_replaces_the_translation(tmp_path: Path):
            '        bad = "sum:jobs.failed{env:prod}.as_count() + sum:jobs.lost{env:prod}.as_count()"\n'
            '        total = "sum:jobs.total{env:prod}.as_count()"\n      }\n    }\n')
     files, diags, _ = snippet(tmp_path, service(raw, "    alert_policy = none\n"), {"datadog.default_zero": "false"})
-    assert diags == [] and "api/monitors" not in str(sorted(files))
-    assert json.loads(files["api/slos/web.availability.json"])["query"] == {
+    assert diags == [] and sorted(files) == ["api/web.availability.json", "terraform/relc.tf.json",
+                                             "terraform/versions.tf.json"]
+    assert api_files(files)["web.availability"]["monitors"] == []
+    assert '"monitors": []' in files["api/web.availability.json"]
+    assert slo_body(files)["query"] == {
         "denominator": "sum:jobs.total{env:prod}.as_count()",
         "numerator": "sum:jobs.total{env:prod}.as_count() - "
                      "(sum:jobs.failed{env:prod}.as_count() + sum:jobs.lost{env:prod}.as_count())"}
@@ -285,7 +318,7 @@ def test_windows_outside_datadog_timeframes(tmp_path: Path):
     assert codes(diags) == [("RELC401", 4, "error")]
     files, diags, _ = snippet(tmp_path, service(EVENTS, window="28d"), {"datadog.timeframe": "nearest"})
     assert ("RELC401", 4, "warning") in codes(diags)
-    assert json.loads(files["api/slos/web.availability.json"])["timeframe"] == "30d"
+    assert slo_body(files)["timeframe"] == "30d"
 
 
 def test_objective_with_four_decimals_is_refused(tmp_path: Path):
@@ -314,8 +347,8 @@ def test_tiers_outside_datadog_limits_move_to_the_nearest_recommended_pair(tmp_p
     body = POLICY.format(fast=10) + service(EVENTS, "    alert_policy = custom\n")
     files, diags, _ = snippet(tmp_path, body)
     assert codes(diags) == [("RELC401", 2, "warning"), ("RELC401", 8, "warning")]
-    fast = json.loads(files["api/monitors/web.availability.fast.json"])
-    slow = json.loads(files["api/monitors/web.availability.slow.json"])
+    fast, slow = api_files(files)["web.availability"]["monitors"]
+    assert (fast, slow) == (monitor_body(files, "fast"), monitor_body(files, "slow"))
     assert fast["query"].endswith('.long_window("1h").short_window("5m") > 5')  # same share of budget: 10x in 30m
     assert slow["query"].endswith('.long_window("24h").short_window("120m") > 12')  # 40% in 1d of 30d
     assert fast["priority"] == 1 and slow["priority"] == 3
@@ -326,14 +359,14 @@ def test_a_moved_tier_above_the_maximum_burn_rate_is_refused(tmp_path: Path):
     files, diags, _ = snippet(tmp_path, body)
     assert ("RELC401", 8, "error") in codes(diags)
     assert "needs a burn rate of 12x in Datadog, above the 10x maximum" in next(d.message for d in diags if d.is_error)
-    assert "api/monitors/web.availability.slow.json" not in files
+    assert tiers_of(api_files(files)["web.availability"]) == ["fast"]
 
 
 def test_warning_threshold_from_the_budget_policy(tmp_path: Path):
     policy = ('budget_policy steps {\n  threshold {\n    remaining = 25%\n    actions = ["x"]\n  }\n'
               '  threshold {\n    remaining = 0%\n    actions = ["y"]\n  }\n}\n')
     files, diags, _ = snippet(tmp_path, policy + service(EVENTS, "    budget_policy = steps\n"))
-    slo = json.loads(files["api/slos/web.availability.json"])
+    slo = slo_body(files)
     assert slo["thresholds"] == [{"target": 99.9, "timeframe": "30d", "warning": 99.925}]
     assert slo["warning_threshold"] == 99.925
     steps = [d for d in diags if "per-step alerts" in d.message]
@@ -356,12 +389,12 @@ def test_source_text_cannot_inject_templates_handles_or_interpolation(tmp_path: 
             + service(EVENTS, '    description = "Pay ${var.secret} %{ if x } {{{raw}}} @channel"\n'
                               '    runbook = r\n    alert_policy = p\n'))
     files, diags, _ = snippet(tmp_path, body, {"datadog.handles": "page:@pagerduty-web"})
-    monitor = json.loads(files["api/monitors/web.availability.t.json"])
+    monitor = monitor_body(files, "t")
     text = monitor["message"] + monitor["name"]
     assert "{{" not in text and "}}" not in text
     assert "@" not in text  # no handle from source text; the option's is for severity `page` only
     assert "https://wiki.example/%7B%7Bx%7D%7D/%40oncall" in monitor["message"]
-    slo = json.loads(files["api/slos/web.availability.json"])
+    slo = slo_body(files)
     assert "Pay ${var.secret} %{ if x }" in slo["description"]  # the API takes it literally
     module = files["terraform/relc.tf.json"]
     assert "Pay $${var.secret} %%{ if x }" in json.loads(module)["resource"]["datadog_service_level_objective"][
@@ -371,8 +404,8 @@ def test_source_text_cannot_inject_templates_handles_or_interpolation(tmp_path: 
 
 def test_handles_reach_the_monitors_of_their_severity(tmp_path: Path):
     files, _, _ = snippet(tmp_path, service(EVENTS), {"datadog.handles": "page:@pagerduty-web,page:@slack-web"})
-    page = json.loads(files["api/monitors/web.availability.page-fast.json"])["message"]
-    ticket = json.loads(files["api/monitors/web.availability.ticket-fast.json"])["message"]
+    page = monitor_body(files, "page-fast")["message"]
+    ticket = monitor_body(files, "ticket-fast")["message"]
     assert page.endswith("\n\nNotify: @pagerduty-web @slack-web") and "@" not in ticket
 
 
@@ -396,8 +429,8 @@ def test_choices_are_checked_before_generation():
 
 def test_priorities_option(tmp_path: Path):
     files, _, _ = snippet(tmp_path, service(EVENTS), {"datadog.priorities": "page:2"})
-    assert json.loads(files["api/monitors/web.availability.page-fast.json"])["priority"] == 2
-    assert "priority" not in json.loads(files["api/monitors/web.availability.ticket-fast.json"])
+    assert monitor_body(files, "page-fast")["priority"] == 2
+    assert "priority" not in monitor_body(files, "ticket-fast")
 
 
 # --- the checker itself, and the command line ---------------------------------------------------------
@@ -405,14 +438,14 @@ def test_priorities_option(tmp_path: Path):
 def test_checker_reports_what_the_client_lets_through():
     require_client()
     files, _, _ = generate("examples/shop", SHOP)
-    slo = json.loads(files["api/slos/catalog.availability.json"])
+    slo = slo_body(files, "catalog.availability")
     broken = {**slo, "bogus": 1, "thresholds": [{**slo["thresholds"][0], "timeframe": "31d", "extra": True}]}
     problems = slo_problems(broken)
     assert any("bogus: unknown field" in p for p in problems)
     assert any("thresholds[0].extra: unknown field" in p for p in problems)
     assert any("`31d` is not one of" in p for p in problems)
     assert slo_problems({**slo, "tags": [3]}) and slo_problems({**slo, "id": "abc"})
-    monitor = json.loads(files["api/monitors/catalog.availability.page-fast.json"])
+    monitor = monitor_body(files, "page-fast", "catalog.availability")
     assert any("not one of" in p for p in monitor_problems({**monitor, "type": "slo-alert"}))
     assert monitor_problems({**monitor, "query": monitor["query"].replace('"1h"', '"72h"')})
     assert monitor_problems({**monitor, "query": monitor["query"].replace("> 14.4", "> 3000")}, 99.95)
@@ -443,7 +476,10 @@ def test_cli_default_build_downgrades_and_writes(tmp_path: Path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "orders.relc:32:5: warning[RELC401]" in result.output
     assert (tmp_path / "datadog" / "terraform" / "relc.tf.json").exists()
-    assert (tmp_path / "datadog" / "api" / "slos" / "catalog.availability.json").exists()
+    assert (tmp_path / "datadog" / "api" / "catalog.availability.json").exists()
+    assert sorted(p.name for p in (tmp_path / "datadog" / "api").iterdir()) == [  # one file per SLO written;
+        "catalog.availability.json", "checkout.availability.json",  # checkout/latency's 28d and the raw
+        "orders-worker.processing.json"]                              # orders-worker/freshness are left out
 
 
 # --- fast paths say what the slow ones said ---------------------------------------------------------------
