@@ -1,14 +1,14 @@
 """The syntax tree: what the parser saw, with a span on every node so any later stage can point at it."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from typing import Union
 
-from .diagnostics import Span
+from .diagnostics import Span, syntax_node
 
 
-@dataclass(frozen=True, slots=True)
+@syntax_node
 class Matcher:
     label: str
     op: str
@@ -17,13 +17,13 @@ class Matcher:
     ref: tuple[str, ...] | None = None  # `job=params.job` inside a pack, replaced before validation
 
 
-@dataclass(frozen=True, slots=True)
+@syntax_node
 class SelectorLit:
     metric: str
     matchers: tuple[Matcher, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@syntax_node
 class Value:
     """A literal; `kind` is one of string, raw, percent, duration, number, bool, ref, selector, list, map."""
 
@@ -44,14 +44,14 @@ KIND_NAMES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@syntax_node
 class MapEntry:
     key: str
     key_span: Span
     value: Value
 
 
-@dataclass(frozen=True, slots=True)
+@syntax_node
 class Attribute:
     key: str
     value: Value
@@ -59,7 +59,7 @@ class Attribute:
     key_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@syntax_node
 class Block:
     kind: str
     label: str | None
@@ -70,7 +70,7 @@ class Block:
     has_body: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@syntax_node
 class Import:
     path: str
     span: Span
@@ -79,7 +79,7 @@ class Import:
 Item = Union[Attribute, Block, Import]
 
 
-@dataclass(frozen=True, slots=True)
+@syntax_node
 class Module:
     path: str
     items: tuple[Item, ...]
