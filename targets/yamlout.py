@@ -99,6 +99,9 @@ def _key(key: object) -> str:
 
 def _scalar(value: object) -> object:
     kind = type(value)
+    if kind is float and value - value == 0.0:  # finite: PyYAML's float representer, spelt out (not
+        text = repr(value).lower()              # remembered by value, as -0.0 == 0.0)
+        return text.replace("e", ".0e", 1) if "." not in text and "e" in text else text
     memo = value if kind is str else (kind, value)
     if memo in _TEXTS:
         return _TEXTS[memo]
