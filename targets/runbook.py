@@ -1,4 +1,4 @@
-"""Runbook target: one Markdown page per SLO, an index, and a detection-time chart, from jinja2 templates.
+"""Runbook target: one Markdown page per SLO, an index, and detection-time charts shared by SLOs of one shape.
 
 Templates render with `finalize=md`, so every `{{ value }}` is Markdown-escaped unless relc built it as
 Markdown (`Md`); a team's templates (`-O runbook.templates=DIR`) render in jinja2's immutable sandbox
@@ -15,7 +15,7 @@ import jinja2
 from relc.compiler import diagnostics as dg
 from relc.compiler import ir
 from relc.targets import Artifact, Options, OptionSpec
-from relc.targets.runbook_chart import detection_chart
+from relc.targets.runbook_chart import shared_charts
 from relc.targets.runbook_env import environment
 from relc.targets.runbook_view import INDEX_CHOICES, index_entries, page
 
@@ -23,7 +23,8 @@ OPTIONS = {
     "templates": OptionSpec("directory of your own jinja2 templates (slo.md.j2, index.md.j2 or the blocks they "
                             "include); rendered sandboxed, reading nothing outside that directory"),
     "index": OptionSpec("file name of the index page linking every runbook", INDEX_CHOICES, "README.md"),
-    "charts": OptionSpec("write an SVG chart per SLO: time to detect vs error rate for each alert tier",
+    "charts": OptionSpec("write the SVG charts of time to detect vs error rate per alert tier, one file per "
+                         "window, objective and tiers, shared by the SLOs that have them",
                          ("true", "false"), "true"),
 }
 PAGE_TEMPLATE, INDEX_TEMPLATE = "slo.md.j2", "index.md.j2"
@@ -57,15 +58,17 @@ TARGET = RunbookTarget()
 
 def build_pages(env: jinja2.Environment, project: ir.Project, options: Options, index: str,
                 charts: bool) -> list[Artifact]:
-    """Every page and chart in source order, then the index that links them."""
+    """Every page in source order, the charts they share in name order, then the index that links them."""
+    slos = [slo for service in project.services for slo in service.slos]
+    chart_of, chart_files = shared_charts(slos) if charts else ({}, {})
     artifacts, tiers = [], {}
     for service in project.services:
         for slo in service.slos:
-            view = page(slo, service, options, index, charts)
+            chart = chart_of.get(id(slo))
+            view = page(slo, service, options, index, f"../{chart}" if chart else "")
             tiers[id(slo)] = view.tiers
             artifacts.append(Artifact(f"{service.name}/{slo.name}.md", render(env, PAGE_TEMPLATE, vars(view))))
-            if view.chart:
-                artifacts.append(Artifact(f"{service.name}/{view.chart}", detection_chart(slo)))
+    artifacts += [Artifact(path, chart_files[path]) for path in sorted(chart_files)]
     context = {"services": index_entries(project, tiers), "index": index}
     artifacts.append(Artifact(index, render(env, INDEX_TEMPLATE, context)))
     return artifacts

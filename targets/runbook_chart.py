@@ -1,34 +1,32 @@
-"""An SVG chart per SLO, as in the SRE Workbook: how long each alert tier takes to fire at each error rate.
+"""Detection-time charts, as in the SRE Workbook: how long each alert tier takes to fire at each error rate.
 
 Plain SVG text, no plotting library, so the output is byte-for-byte deterministic. Both axes are
 logarithmic: tiers span minutes to days, and on log-log axes each tier's detection time
-`burn_rate × error_budget × long_window / error_rate` is a straight line.
+`burn_rate × error_budget × long_window / error_rate` is a straight line. A chart shows a shape (window,
+objective, alert tiers), never one SLO, so every SLO of that shape links the same file in `_charts/`.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import re
-from typing import NamedTuple
+from collections import Counter
+from typing import Iterable, NamedTuple
 from xml.sax.saxutils import escape as _xml_escape
 
 from relc.compiler import ir
-from relc.compiler.units import fmt_number, human_duration
+from relc.compiler.units import fmt_number, fmt_percent, human_duration, prom_duration
 from relc.targets.runbook_view import figure
 
+CHART_DIR = "_charts"    # service names start with a letter, index names are files: no service can take it
+DIGEST_HEX = 12          # 48 bits of sha256 in a file name; longer only if two charts of a build share them
 WIDTH, HEIGHT = 800, 420
 LEFT, RIGHT, TOP, BOTTOM = 78, 560, 44, 360          # plot area; the legend sits right of it
 COLORS = ("#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 DASHES = ("", "8 4", "3 3", "10 3 3 3")              # overlapping tiers (same budget spent) stay visible
 DURATION_TICKS = (1, 10, 60, 300, 900, 3600, 21600, 86400, 259200, 604800, 2592000, 7776000, 31536000)
-
-
-def detection_chart(slo: ir.SLO) -> str:
-    """The whole SVG document for one SLO with burn-rate tiers."""
-    tiers = tuple(TierKey(t.name, t.severity, t.burn_rate, t.long_window_s)
-                  for t in (slo.alert_policy.tiers if slo.alert_policy else ()))
-    title = f"{slo.service}/{slo.name}: time to detect vs error rate"
-    return f"{_header(title, slo.window_s)}\n{_plot(slo.window_s, slo.error_budget, tiers)}"
+_UNSAFE = re.compile(r"[^A-Za-z0-9.]+")
 
 
 class TierKey(NamedTuple):
@@ -40,9 +38,58 @@ class TierKey(NamedTuple):
     long_window_s: int
 
 
+class ChartKey(NamedTuple):
+    """Everything a chart depends on: SLOs with equal keys get the same bytes, so they share one file."""
+
+    window_s: int
+    objective: float
+    budget: float
+    tiers: tuple[TierKey, ...]
+
+
+class Chart(NamedTuple):
+    """One rendered chart and its two possible file names, with a short and with the whole digest."""
+
+    svg: str
+    short: str
+    full: str
+
+
+def chart_key(slo: ir.SLO) -> ChartKey | None:
+    """What the SLO's chart shows, or None for an SLO without burn-rate tiers (it gets no chart)."""
+    tiers = tuple(TierKey(t.name, t.severity, t.burn_rate, t.long_window_s)
+                  for t in (slo.alert_policy.tiers if slo.alert_policy else ()))
+    return ChartKey(slo.window_s, slo.objective, slo.error_budget, tiers) if tiers else None
+
+
+def shared_charts(slos: Iterable[ir.SLO]) -> tuple[dict[int, str], dict[str, str]]:
+    """Each SLO's chart path under the runbook directory (by `id(slo)`) and each chart file's SVG, once per shape."""
+    keys = {id(slo): key for slo in slos if (key := chart_key(slo)) is not None}
+    charts = {key: shared_chart(key) for key in keys.values()}
+    taken = Counter(chart.short for chart in set(charts.values()))  # identical SVGs count once
+    names = {key: f"{CHART_DIR}/{chart.short if taken[chart.short] == 1 else chart.full}"
+             for key, chart in charts.items()}
+    return {slo: names[key] for slo, key in keys.items()}, {names[key]: charts[key].svg for key in charts}
+
+
 @functools.lru_cache(maxsize=512, typed=True)
+def shared_chart(key: ChartKey) -> Chart:
+    """The SVG document of one shape, named by its window, objective and a digest of its bytes."""
+    title = f"Time to detect vs error rate: {fmt_percent(key.objective)} over {human_duration(key.window_s)}"
+    svg = f"{_header(title, key.window_s)}\n{_plot(key.window_s, key.budget, key.tiers)}"
+    digest = hashlib.sha256(svg.encode("utf-8")).hexdigest()
+    prefix = _prefix(key.window_s, key.objective)
+    return Chart(svg, f"{prefix}-{digest[:DIGEST_HEX]}.svg", f"{prefix}-{digest}.svg")
+
+
+def _prefix(window_s: int, objective: float) -> str:
+    """`30d-99.9`: what a reader of the directory needs to tell charts apart; the digest does the rest."""
+    parts = (prom_duration(window_s), fmt_number(objective * 100))
+    return "-".join(_UNSAFE.sub("_", part) for part in parts)
+
+
 def _plot(window_s: int, budget: float, tiers: tuple[TierKey, ...]) -> str:
-    """Everything below the title, which depends on the figures alone: computed once per distinct policy."""
+    """Everything below the title: the grid, the budget line, a line per tier and the legend."""
     x_lo = min(t.burn_rate for t in tiers) * budget / 1.5
     y_lo = min(t.burn_rate * budget * t.long_window_s for t in tiers) / 1.5
     y_hi = window_s * budget / x_lo * 1.2

@@ -127,7 +127,7 @@ class Page:
     queries: tuple[Query, ...]
     dashboard_uid: str
     dashboard_url: str
-    chart: str                 # file name of the SVG next to the page, "" when there is none
+    chart: str                 # relative path of the page's shared SVG chart, "../_charts/NAME.svg"; "" for none
     index: str                 # relative link to the index page
 
 
@@ -150,8 +150,8 @@ class ServiceEntry:
     slos: tuple[SloEntry, ...]
 
 
-def page(slo: ir.SLO, service: ir.Service, options: Options, index: str, chart: bool) -> Page:
-    """The view of one SLO's runbook page."""
+def page(slo: ir.SLO, service: ir.Service, options: Options, index: str, chart: str = "") -> Page:
+    """The view of one SLO's runbook page; `chart` is the link to its shared chart, worked out for all pages at once."""
     policy = slo.alert_policy
     tiers = tier_views(slo)
     objective, window, budget, odds, outage, rows = budget_figures(slo.objective, slo.error_budget, slo.window_s)
@@ -165,7 +165,7 @@ def page(slo: ir.SLO, service: ir.Service, options: Options, index: str, chart: 
         budget_policy=budget_policy_view(slo), runbook=runbook_view(slo.runbook),
         alerts_link_to=alerts_link_to(slo), queries=queries(slo), dashboard_uid=dashboard_uid(slo.service),
         dashboard_url=dashboard_url(slo, options) if options.dashboard_base_url else "",
-        chart=f"{slo.name}.svg" if chart and tiers else "", index=f"../{index}")
+        chart=chart, index=f"../{index}")
 
 
 @_memo

@@ -288,8 +288,10 @@ def test_chart_is_plain_svg_with_a_line_per_tier_referenced_from_the_page():
     pages = generate(project)
     assert pages == generate(project), "deterministic"
     for slo in project.slos():
-        svg = pages[f"{slo.service}/{slo.name}.svg"]
-        root = ET.fromstring(svg)
+        images = [t.attrGet("src") for t in walk(parser().parse(pages[f"{slo.service}/{slo.name}.md"]))
+                  if t.type == "image"]
+        assert len(images) == 1 and images[0].startswith("../_charts/"), images
+        root = ET.fromstring(pages[images[0][len("../"):]])
         lines = root.findall("{http://www.w3.org/2000/svg}g")
         assert [g.find("{http://www.w3.org/2000/svg}title").text.split(" ")[0] for g in lines] == \
             [t.name for t in slo.alert_policy.tiers]
@@ -297,7 +299,7 @@ def test_chart_is_plain_svg_with_a_line_per_tier_referenced_from_the_page():
             line = group.find("{http://www.w3.org/2000/svg}line")
             x1, y1, x2, y2 = (float(line.get(k)) for k in ("x1", "y1", "x2", "y2"))
             assert x2 > x1 and y2 > y1, "higher error rates are detected sooner"
-        assert f"{slo.name}.svg" in targets_of(pages[f"{slo.service}/{slo.name}.md"])
+    assert not [p for p in pages if p.endswith(".svg") and not p.startswith("_charts/")], "charts are shared"
 
 
 # --- hostile source text -----------------------------------------------------------------------------------------
@@ -312,7 +314,8 @@ def skeleton(text: str) -> list[tuple]:
 def test_hostile_text_cannot_change_the_page_structure(tmp_path: Path):
     evil = generate(compile_project(source(tmp_path, HOSTILE, "evil")))
     good = generate(compile_project(source(tmp_path, BENIGN, "good")))
-    assert sorted(evil) == sorted(good)
+    assert sorted(p for p in evil if p.endswith(".md")) == sorted(p for p in good if p.endswith(".md"))
+    assert len(evil) == len(good), "the same charts, named by their (different) bytes"
     for name in evil:
         if name.endswith(".md"):
             assert skeleton(evil[name]) == skeleton(good[name]), name
@@ -534,7 +537,8 @@ def test_cli_builds_runbooks_with_options(tmp_path: Path):
     assert result.exit_code == 0, result.output
     out = tmp_path / "runbook"
     assert (out / "index.md").is_file() and not list(out.rglob("*.svg"))
-    assert "availability.svg" not in (out / "checkout" / "availability.md").read_text(encoding="utf-8")
+    assert ".svg" not in (out / "checkout" / "availability.md").read_text(encoding="utf-8")
+    assert not (out / "_charts").exists()
     result = CliRunner().invoke(main, ["build", "examples/shop", "-o", str(tmp_path), "-t", "runbook",
                                        "-O", f"runbook.templates={tmp_path / 'missing'}"])
     assert result.exit_code != 0 and "RELC403" in result.output
