@@ -208,7 +208,7 @@ def _alert_policy(reader: Reader, defs: _Definitions, objective: Decimal | None,
                                  reader.attrs[key].key_span, severity=dg.Severity.WARNING))
         return None
     spec = WORKBOOK
-    if value is not None:
+    if value is not None and value.text != BUILTIN_POLICY:
         spec = defs.alert_policies.get(value.text)  # type: ignore[assignment]
         if spec is None:
             known = list(defs.alert_policies) + [BUILTIN_POLICY, "none"]

@@ -81,3 +81,12 @@ def test_latency_bucket_matcher(seconds, le, matches, rejects):
     pattern = re.compile(m.value if m.op == "=~" else re.escape(m.value))
     assert all(pattern.fullmatch(v) for v in matches)
     assert not any(pattern.fullmatch(v) for v in rejects)
+
+
+def test_naming_the_builtin_workbook_policy_is_the_same_as_the_default(tmp_path):
+    body = 'objective = 99.9%\n    sli events { bad = errors_total  total = requests_total }'
+    (tmp_path / "p.relc").write_text(f"service api {{\n  slo named {{\n    {body}\n    alert_policy = workbook\n  }}\n"
+                                     f"  slo default {{\n    {body}\n  }}\n}}\n")
+    named, default = project(str(tmp_path / "p.relc")).slos()
+    assert named.alert_policy is not None and named.alert_policy.name == "workbook"
+    assert named.alert_policy == default.alert_policy
