@@ -65,6 +65,25 @@ def _plain(text: str) -> bool:
     return _PRINTABLE.match(text) is not None and ": " not in text and " #" not in text and text[-1] not in " :"
 
 
+_ONE_LINE = re.compile(r"[ -~]+\Z")  # printable ASCII on one line: PyYAML writes it plain or in single quotes
+_RESOLVER = yaml.resolver.Resolver()
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _plain_from_digit(text: str) -> bool:
+    """Plain although it starts with a digit (`1 - ratio`): the plain rules hold, and PyYAML's own resolver
+    does not read it as a number, a timestamp or anything else that would need quotes."""
+    return (text[0] in "0123456789" and _plain("a" + text[1:])
+            and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG)
+
+
+def _never_plain(text: str) -> bool:
+    """Text PyYAML's emitter cannot write plain whatever it means (it then single-quotes one-line ASCII):
+    an indicator first, a space at either end, `: ` or ` #` inside, `:` last."""
+    return (text[0] in _INDICATORS or text[0] == " " or text[-1] in " :" or ": " in text or " #" in text)
+
+
+_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
 _RESERVED = frozenset("yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF "
                       "null Null NULL".split())
 # A `|-` block PyYAML writes line by line: lines of printable ASCII, none ending in a space, the
@@ -107,6 +126,10 @@ def _scalar(value: object) -> object:
         return _TEXTS[memo]
     if kind is str and _plain(value) and value not in _RESERVED:
         text: object = value
+    elif kind is str and _ONE_LINE.match(value) and _plain_from_digit(value):
+        text = value
+    elif kind is str and _ONE_LINE.match(value) and _never_plain(value):
+        text = "'" + value.replace("'", "''") + "'"
     elif kind is str and "\n" in value and _LITERAL.fullmatch(value):
         text = ("|-",) + tuple(value.split("\n"))
     elif kind is int:

@@ -31,3 +31,17 @@ def test_documents_are_written_as_pyyaml_writes_them(document):
 def test_floats_are_written_as_pyyaml_writes_them(value: float):
     """Floats skip PyYAML (burn rates and objectives fill rule files); infinities and NaN still go through it."""
     assert yamlout.dump({"k": value, "l": [value]}) == yamlout._pyyaml({"k": value, "l": [value]})
+
+
+ONE_LINE = st.text(alphabet=st.sampled_from(list(" 0123456789-+.:_eExXoObB'\"#aZ/(${}[],&*?|>%@`!~")), min_size=1, max_size=24)
+SPECIAL = st.sampled_from(["1", "1.5", "1e3", "1_000", "0x1F", "0o17", "190:20:30", "2001-12-14", "2001-12-14 21:59:43.10 -5",
+                           "1 - x", "99.9%", "30d", ".5", "1:", "1 #x", "1 ", " 1", "0", "-1", "+1", "~", "null", "yes",
+                           "it's", "a: b", "<<", "=", ".inf", "1 - rate{a=\"b\"}[5m]"])
+
+
+@given(ONE_LINE | SPECIAL)
+@settings(max_examples=4000)
+def test_one_line_text_is_written_as_pyyaml_writes_it(text: str):
+    """Printable one-line text skips PyYAML: plain (also from a digit, when PyYAML's resolver reads it as
+    text) or single-quoted; budget messages and `1 - ratio` expressions fill rule files."""
+    assert yamlout.dump({"k": text, "l": [text]}) == yamlout._pyyaml({"k": text, "l": [text]})
