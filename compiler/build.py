@@ -46,9 +46,9 @@ def generate(project: ir.Project, requested: list[str], options, *, spans: dict[
     return outputs, list(dict.fromkeys(diags))  # a target may report one setting once per service
 
 
-# Rough CPU shares of a large build, files written included (benchmarks/, 10 000 SLOs): the longest start first,
-# so two workers finish close together.
-COST = {"runbook": 10, "datadog": 9, "prometheus": 8, "grafana": 5, "openslo": 2}
+# Rough CPU shares of each target, files written included (benchmarks/, 1 000 and 10 000 SLOs): the longest
+# start first, so two workers finish close together.
+COST = {"runbook": 10, "grafana": 8, "datadog": 7, "prometheus": 5, "openslo": 2}
 
 
 def _run_targets(project: ir.Project, names: list[str], options, on_target: OnTarget | None,
