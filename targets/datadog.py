@@ -1,4 +1,4 @@
-"""Datadog target: metric-based SLOs and burn-rate monitors, as Terraform JSON and as API request bodies per SLO."""
+"""Datadog target: metric-based SLOs and burn-rate monitors, as Terraform JSON and as API request bodies per service."""
 from __future__ import annotations
 
 import hashlib
@@ -218,11 +218,11 @@ def _search(origin: ir.Origin, block: list[tuple[int, str]], find: str) -> Span 
 
 
 def render(built: list[Built]) -> list[Artifact]:
-    """One API file per SLO (creating files is most of a large build's time), and one Terraform module."""
+    """One API file per service (creating files is most of a large build's time), and one Terraform module."""
     if not built:
         return []
     names = resource_names([b.key for b in built])
-    artifacts, slos, monitors = [], {}, {}
+    slos, monitors, services = {}, {}, {}
     for b in built:
         name, text = names[b.key], dumps(b.slo)
         slos[name] = tf_literal(b.slo) if templated(text) else Encoded(b.slo, text)
@@ -231,7 +231,8 @@ def render(built: list[Built]) -> list[Artifact]:
             text = dumps(body)
             api["monitors"].append(Encoded(body, text))
             monitors[f"{name}__{tier}"] = tf_monitor(body, name, b.key, templated(text))
-        artifacts.append(Artifact(f"api/{b.key}.json", dump(api)))
+        services.setdefault(b.key.partition(".")[0], {})[b.key] = api  # names hold no dots: the service
+    artifacts = [Artifact(f"api/{service}.json", dump(entries)) for service, entries in services.items()]
     module = {"//": HEADER, "resource": {"datadog_service_level_objective": slos}}
     if monitors:
         module["resource"]["datadog_monitor"] = monitors

@@ -66,9 +66,15 @@ def codes(diags, severity: str | None = None) -> list[tuple[str, int, str]]:
 
 
 def api_files(files: dict[str, str]) -> dict[str, dict]:
-    """The per-SLO API files of a build, parsed, by key (`service.slo`, the file name without `.json`)."""
-    return {path[len("api/"):-len(".json")]: json.loads(content)
-            for path, content in files.items() if path.startswith("api/")}
+    """Every SLO's entry in the per-service API files of a build, parsed, by key (`service.slo`)."""
+    found = {}
+    for path, content in files.items():
+        if path.startswith("api/"):
+            entries = json.loads(content)
+            service = path[len("api/"):-len(".json")]
+            assert entries and all(key.partition(".")[0] == service for key in entries), path
+            found.update(entries)
+    return found
 
 
 def slo_body(files: dict[str, str], key: str = "web.availability") -> dict:
@@ -279,10 +285,10 @@ def test_a_datadog_block_replaces_the_translation(tmp_path: Path):
            '        bad = "sum:jobs.failed{env:prod}.as_count() + sum:jobs.lost{env:prod}.as_count()"\n'
            '        total = "sum:jobs.total{env:prod}.as_count()"\n      }\n    }\n')
     files, diags, _ = snippet(tmp_path, service(raw, "    alert_policy = none\n"), {"datadog.default_zero": "false"})
-    assert diags == [] and sorted(files) == ["api/web.availability.json", "terraform/relc.tf.json",
+    assert diags == [] and sorted(files) == ["api/web.json", "terraform/relc.tf.json",
                                              "terraform/versions.tf.json"]
     assert api_files(files)["web.availability"]["monitors"] == []
-    assert '"monitors": []' in files["api/web.availability.json"]
+    assert '"monitors": []' in files["api/web.json"]
     assert slo_body(files)["query"] == {
         "denominator": "sum:jobs.total{env:prod}.as_count()",
         "numerator": "sum:jobs.total{env:prod}.as_count() - "
@@ -476,10 +482,11 @@ def test_cli_default_build_downgrades_and_writes(tmp_path: Path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "orders.relc:32:5: warning[RELC401]" in result.output
     assert (tmp_path / "datadog" / "terraform" / "relc.tf.json").exists()
-    assert (tmp_path / "datadog" / "api" / "catalog.availability.json").exists()
-    assert sorted(p.name for p in (tmp_path / "datadog" / "api").iterdir()) == [  # one file per SLO written;
-        "catalog.availability.json", "checkout.availability.json",  # checkout/latency's 28d and the raw
-        "orders-worker.processing.json"]                              # orders-worker/freshness are left out
+    api = tmp_path / "datadog" / "api"
+    assert sorted(p.name for p in api.iterdir()) == ["catalog.json", "checkout.json", "orders-worker.json"]
+    assert [key for p in sorted(api.iterdir()) for key in json.loads(p.read_text())] == [  # the SLOs written;
+        "catalog.availability", "checkout.availability",  # checkout/latency's 28d and the raw
+        "orders-worker.processing"]                        # orders-worker/freshness are left out
 
 
 # --- fast paths say what the slow ones said ---------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Datadog API files: one per SLO, every request body valid for datadog-api-client, the documented loop works."""
+"""Datadog API files: one per service, every request body valid for datadog-api-client, the documented loop works."""
 from __future__ import annotations
 
 import json
@@ -44,17 +44,19 @@ PROJECT = (ORDERED + POLICY.format(fast=10)
            + slo("moved", "    alert_policy = custom\n") + "}\n")
 
 
-def test_one_file_per_slo_holding_only_its_own_placeholder(tmp_path: Path):
+def test_one_file_per_service_each_slo_holding_only_its_own_placeholder(tmp_path: Path):
     files, _, _ = snippet(tmp_path, PROJECT)
     project = compile_paths([str(tmp_path / "snippet.relc")]).project
     keys = sorted(f"{s.service}.{s.name}" for service in project.services for s in service.slos)
     assert keys == ["api.availability", "api.moved", "web.availability", "web.latency"]
-    assert sorted(files) == [f"api/{key}.json" for key in keys] + ["terraform/relc.tf.json",
-                                                                    "terraform/versions.tf.json"]
+    assert sorted(files) == ["api/api.json", "api/web.json", "terraform/relc.tf.json", "terraform/versions.tf.json"]
+    assert {path: list(json.loads(files[path])) for path in ("api/api.json", "api/web.json")} == {
+        "api/api.json": ["api.availability", "api.moved"], "api/web.json": ["web.availability", "web.latency"]}
     documents = api_files(files)
+    assert sorted(documents) == keys
     for key, document in documents.items():
         own = f"<RELC_SLO_ID:{key}>"
-        assert re.findall(r"<RELC_SLO_ID:[^>]*>", files[f"api/{key}.json"]) == [own] * len(document["monitors"])
+        assert re.findall(r"<RELC_SLO_ID:[^>]*>", json.dumps(document)) == [own] * len(document["monitors"])
         assert [BURN_RATE.match(m["query"])["slo"] for m in document["monitors"]] == [own] * len(document["monitors"])
     assert {key: tiers_of(d) for key, d in documents.items()} == {
         "web.availability": ["page-fast", "page-slow", "ticket-fast"],  # ticket-slow moves onto ticket-fast
@@ -145,7 +147,8 @@ def test_the_documented_loop_creates_each_slo_then_its_monitors_with_the_id(tmp_
     done, sent, documents = run_apply(tmp_path)
     assert done.returncode == 0, done.stderr
     expected = []
-    for key in sorted(documents, key=lambda k: f"{k}.json"):  # the glob's order in the C locale
+    for key in sorted(documents, key=lambda k: (k.partition(".")[0] + ".json", k)):  # files in glob order (C
+        # locale), then each file's SLOs in key order
         expected.append(("POST", f"{API}/api/v1/slo", documents[key]["slo"]))
         slo_id = f"id-{len(expected)}"
         expected += [("POST", f"{API}/api/v1/monitor", {**m, "query": m["query"].replace(f"<RELC_SLO_ID:{key}>",
