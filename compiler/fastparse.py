@@ -12,14 +12,18 @@ class _Fallback(Exception):
     """The fast parser met something it does not handle; lark decides."""
 
 
-class _Tok(str):
-    """A token: its text, plus the attributes of lark's Token that `_Builder` reads."""
+class _Tok:
+    """A token: its text, plus the attributes of lark's Token that `_Builder` reads (`str()` gives the text).
+    Not a `str` subclass: a slotted object costs a third as much to build, and a file has thousands."""
 
-    type: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+    __slots__ = ("text", "type", "line", "column", "end_line", "end_column")
+
+    def __init__(self, text: str, type: str, line: int, column: int, end_line: int, end_column: int):
+        self.text, self.type, self.line, self.column, self.end_line, self.end_column = (
+            text, type, line, column, end_line, end_column)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class _Meta:
@@ -63,13 +67,14 @@ def _tokens(text: str) -> list[_Tok]:
             line += newlines
             line_start = rindex("\n", 0, start) + 1
         lexeme = m.group(kind)
-        tok = _Tok(lexeme)
-        tok.type, tok.line, tok.column = lexeme if kind == "op" else kind, line, start - line_start + 1
-        if kind == "raw" and "\n" in tok:
-            line += tok.count("\n")
+        column = start - line_start + 1
+        if kind == "raw" and "\n" in lexeme:
+            first_line = line
+            line += lexeme.count("\n")
             line_start = rindex("\n", 0, pos) + 1
-        tok.end_line, tok.end_column = line, pos - line_start + 1
-        out.append(tok)
+            out.append(_Tok(lexeme, kind, first_line, column, line, pos - line_start + 1))
+        else:
+            out.append(_Tok(lexeme, lexeme if kind == "op" else kind, line, column, line, pos - line_start + 1))
         if kind == "end":
             return out
 
@@ -99,16 +104,16 @@ class FastParser:
 
     def name(self) -> _Tok:
         tok = self.next("name")
-        if tok in _KEYWORDS:
+        if tok.text in _KEYWORDS:
             raise _Fallback
         return tok
 
     def item(self):
         first = self.next("name")
-        if first == "import":
+        if first.text == "import":
             value = self.string()
             return self.b.import_stmt(_between(first, value.span), [value])
-        if first in _KEYWORDS:
+        if first.text in _KEYWORDS:
             raise _Fallback
         kind = self.toks[self.i].type
         if kind == "=":
@@ -148,11 +153,11 @@ class FastParser:
         if kind in _SCALARS:
             return getattr(self.b, _SCALARS[kind])(_at(tok), [tok])
         if kind == "name":
-            if tok == "true":
+            if tok.text == "true":
                 return self.b.true(_at(tok), [])
-            if tok == "false":
+            if tok.text == "false":
                 return self.b.false(_at(tok), [])
-            if tok == "import":
+            if tok.text == "import":
                 raise _Fallback
             return self.selector(tok) if self.toks[self.i].type == "{" else self.ref(tok)
         if kind == "[":

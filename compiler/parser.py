@@ -231,7 +231,7 @@ class _Builder:
 
     def block_label(self, meta, children):
         child = children[0]
-        if isinstance(child, str):  # a NAME token
+        if not isinstance(child, Value):  # a NAME token (lark's or the fast parser's)
             return ("label", str(child), self._tok_span(child))
         return ("label", child.data, child.span)
 
@@ -292,7 +292,7 @@ class _Builder:
 
     def map_entry(self, meta, children):
         key, value = children
-        if isinstance(key, str):  # a NAME token
+        if not isinstance(key, Value):  # a NAME token
             return MapEntry(str(key), self._tok_span(key), value)
         return MapEntry(key.data, key.span, value)
 
