@@ -65,6 +65,7 @@ def _plain(text: str) -> bool:
     return _PRINTABLE.match(text) is not None and ": " not in text and " #" not in text and text[-1] not in " :"
 
 
+_FOLDS_AT = 500_000  # half the emitter's width (1 000 000): well below any column it would break at
 _ONE_LINE = re.compile(r"[ -~]+\Z")  # printable ASCII on one line: PyYAML writes it plain or in single quotes
 _RESOLVER = yaml.resolver.Resolver()
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -124,11 +125,12 @@ def _scalar(value: object) -> object:
     memo = value if kind is str else (kind, value)
     if memo in _TEXTS:
         return _TEXTS[memo]
-    if kind is str and _plain(value) and value not in _RESERVED:
+    line = kind is str and len(value) < _FOLDS_AT  # PyYAML folds longer plain and quoted text at a space
+    if line and _plain(value) and value not in _RESERVED:
         text: object = value
-    elif kind is str and _ONE_LINE.match(value) and _plain_from_digit(value):
+    elif line and _ONE_LINE.match(value) and _plain_from_digit(value):
         text = value
-    elif kind is str and _ONE_LINE.match(value) and _never_plain(value):
+    elif line and _ONE_LINE.match(value) and _never_plain(value):
         text = "'" + value.replace("'", "''") + "'"
     elif kind is str and "\n" in value and _LITERAL.fullmatch(value):
         text = ("|-",) + tuple(value.split("\n"))

@@ -45,3 +45,9 @@ def test_one_line_text_is_written_as_pyyaml_writes_it(text: str):
     """Printable one-line text skips PyYAML: plain (also from a digit, when PyYAML's resolver reads it as
     text) or single-quoted; budget messages and `1 - ratio` expressions fill rule files."""
     assert yamlout.dump({"k": text, "l": [text]}) == yamlout._pyyaml({"k": text, "l": [text]})
+
+
+def test_text_longer_than_the_width_is_left_to_pyyaml():
+    """PyYAML breaks plain and quoted text at a space past its width (a million columns)."""
+    for text in ["ab " * 400_000 + "x", "a: b " * 250_000 + "x", "1 - x " * 200_000 + "y"]:
+        assert yamlout.dump({"k": text}) == yamlout._pyyaml({"k": text})
