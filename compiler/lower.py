@@ -35,7 +35,8 @@ def _service(service: checked.Service, shared: dict) -> ir.Service:
 
 def _slo(slo: checked.SLO, shared: dict) -> ir.SLO:
     values = {name: getattr(slo, name) for name in _SLO_FIELDS}
-    for name in ("budget_policy", "runbook"):
-        if values[name] is not None:
-            values[name] = shared[id(values[name])]
+    for name, model in (("budget_policy", ir.BudgetPolicy), ("runbook", ir.Runbook)):
+        node = values[name]
+        if node is not None:
+            values[name] = shared.get(id(node)) or _shared(shared, model, node)
     return ir.SLO.model_validate(values, from_attributes=True)
