@@ -11,6 +11,7 @@ from dataclasses import fields
 from . import checked, ir
 
 _SLO_FIELDS = tuple(f.name for f in fields(checked.SLO))
+_SERVICE_FIELDS = tuple(f.name for f in fields(checked.Service))
 
 
 def lower(project: checked.Project) -> ir.Project:
@@ -27,16 +28,20 @@ def _shared(shared: dict, model: type, node) -> ir.Node:
 
 
 def _service(service: checked.Service, shared: dict) -> ir.Service:
-    slos = tuple(_slo(slo, shared) for slo in service.slos)
-    return ir.Service.model_validate({"name": service.name, "description": service.description,
-                                      "owner": service.owner, "labels": service.labels, "slos": slos,
-                                      "origin": service.origin}, from_attributes=True)
+    values = _values(service, _SERVICE_FIELDS)
+    values["slos"] = tuple(_slo(slo, shared) for slo in service.slos)
+    return ir.Service.model_validate(values, from_attributes=True)
 
 
 def _slo(slo: checked.SLO, shared: dict) -> ir.SLO:
-    values = {name: getattr(slo, name) for name in _SLO_FIELDS}
+    values = _values(slo, _SLO_FIELDS)
     for name, model in (("budget_policy", ir.BudgetPolicy), ("runbook", ir.Runbook)):
         node = values[name]
         if node is not None:
             values[name] = shared.get(id(node)) or _shared(shared, model, node)
     return ir.SLO.model_validate(values, from_attributes=True)
+
+
+def _values(node, names: tuple[str, ...]) -> dict:
+    """Every field of a checked node, for pydantic to validate after a few are replaced by lowered ones."""
+    return {name: getattr(node, name) for name in names}

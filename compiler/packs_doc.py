@@ -40,9 +40,9 @@ def render_pack_doc(reference: str) -> tuple[str | None, list, dict[str, str]]:
     """Load the pack with its defaults (and examples), validate it, and describe what it provides."""
     from .packs import load, locate
     from .packs_apply import apply_use
+    from .pipeline import compile_sources
     from .resolver import SourceSet
     from .syntax import Block
-    from .pipeline import compile_sources
 
     here = Span.point("<command line>", 1, 1)
     root, diags = locate(reference, Path.cwd() / "_", here)

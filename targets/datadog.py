@@ -43,8 +43,10 @@ _FOUND: list[dict] = []  # while generate() runs: source lines by path, and loca
 
 @dataclass(frozen=True)
 class Built:
-    """One SLO's Datadog objects, keyed `service.slo` (file names) before Terraform names are chosen."""
+    """One SLO's Datadog objects, keyed `service.slo` (entries of the service's API file) before Terraform names
+    are chosen."""
 
+    service: str
     key: str
     slo: dict
     monitors: tuple[tuple[str, dict], ...]  # (tier name, payload)
@@ -96,7 +98,7 @@ def build_slo(slo: ir.SLO, service: ir.Service, mapping: Mapping, settings: Sett
     diags.extend(unsupported_guards(slo))
     monitors = [(t.source.name, monitor_payload(slo, service, t, tf, key, settings, options))
                 for t in usable_tiers(slo, diags)]
-    return Built(key, payload, tuple(monitors))
+    return Built(slo.service, key, payload, tuple(monitors))
 
 
 def usable_tiers(slo: ir.SLO, diags: list[Diagnostic]) -> list[Tier]:
@@ -231,7 +233,7 @@ def render(built: list[Built]) -> list[Artifact]:
             text = dumps(body)
             api["monitors"].append(Encoded(body, text))
             monitors[f"{name}__{tier}"] = tf_monitor(body, name, b.key, templated(text))
-        services.setdefault(b.key.partition(".")[0], {})[b.key] = api  # names hold no dots: the service
+        services.setdefault(b.service, {})[b.key] = api
     artifacts = [Artifact(f"api/{service}.json", dump(entries)) for service, entries in services.items()]
     module = {"//": HEADER, "resource": {"datadog_service_level_objective": slos}}
     if monitors:
