@@ -12,6 +12,7 @@ import ctypes.util
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from dataclasses import dataclass
@@ -74,7 +75,7 @@ def stage_target(out_dir: Path, target: str, artifacts: list, progress: Progress
     hashes = {rel.as_posix(): manifest.digest(data) for rel, data in files}
     tmp = Path(tempfile.mkdtemp(prefix=f".{target}.tmp-{owner or os.getpid()}-", dir=out_dir))
     try:
-        _stage(tmp, target, files, progress)
+        _stage(tmp, target, files, progress, out_dir / target)
     except BaseException:
         _remove(tmp)
         raise
@@ -123,19 +124,51 @@ def write_targets(out_dir: Path, outputs: dict[str, list], *, force: bool = Fals
     return commit_staged(out_dir, staged, force=force)
 
 
-def _stage(tmp: Path, target: str, files: list[tuple[PurePosixPath, bytes]], progress: Progress | None) -> None:
-    """Write one target's files into its staging directory."""
+def _stage(tmp: Path, target: str, files: list[tuple[PurePosixPath, bytes]], progress: Progress | None,
+           previous: Path | None = None) -> None:
+    """Write one target's files into its staging directory; a file the previous output already holds byte for
+    byte is hard-linked from there instead (see _reuse)."""
+    mode = 0o666 & ~manifest._umask()
     os.chmod(tmp, 0o777 & ~manifest._umask())
     made: set[Path] = {tmp}
+    reuse = previous is not None and previous.is_dir() and not previous.is_symlink()
     for count, (rel, data) in enumerate(files, 1):
         dest = tmp.joinpath(*rel.parts)
         if dest.parent not in made:
             dest.parent.mkdir(parents=True, exist_ok=True)
             made.add(dest.parent)
-        with open(dest, "wb") as handle:
-            handle.write(data)
+        if not (reuse and _reuse(previous.joinpath(*rel.parts), dest, data, mode)):  # type: ignore[union-attr]
+            with open(dest, "wb") as handle:
+                handle.write(data)
         if progress is not None:
             progress(target, count, len(files))
+
+
+def _reuse(old: Path, dest: Path, data: bytes, mode: int) -> bool:
+    """Link dest to the previous build's file when that holds exactly `data`, as relc would write it.
+
+    A rebuild then allocates no inode for an unchanged file, and swapping out the old directory frees none:
+    on ext4, files created soon after many were deleted cost 10 to 30 times as much (the inode allocator
+    skips recently freed inodes one by one). Files are never changed in place, so sharing one is safe; a
+    file with another link, another mode or other content is written anew."""
+    try:
+        handle = os.open(old, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return False
+    try:
+        info = os.fstat(handle)
+        if (not stat.S_ISREG(info.st_mode) or info.st_nlink != 1 or info.st_size != len(data)
+                or stat.S_IMODE(info.st_mode) != mode or os.read(handle, len(data) + 1) != data):
+            return False
+    except OSError:
+        return False
+    finally:
+        os.close(handle)
+    try:
+        os.link(old, dest, follow_symlinks=False)
+    except (OSError, NotImplementedError):
+        return False
+    return True
 
 
 def _commit(out_dir: Path, staged: dict[str, Path]) -> list[Path]:

@@ -124,13 +124,14 @@ KILL_POINTS = {
 }
 
 
-def test_killed_build_leaves_previous_output_and_next_build_cleans_up(work: Path):
-    out = work / "out"
+@pytest.mark.parametrize("source_name", ["new.relc", "old.relc"], ids=["changed", "unchanged (files linked)"])
+def test_killed_build_leaves_previous_output_and_next_build_cleans_up(work: Path, source_name: str):
+    out = work / f"out-{source_name}"
     shutil.copytree(work / "previous", out)
     previous = tree(work / "previous")
     inodes = {name: inode(out / name) for name in TARGETS}
     for point, condition in KILL_POINTS.items():
-        proc = stop_when(command(work / "new.relc", out), condition(out))
+        proc = stop_when(command(work / source_name, out), condition(out))
         now = {name: inode(out / name) for name in TARGETS}
         proc.kill()
         proc.wait()
@@ -142,7 +143,8 @@ def test_killed_build_leaves_previous_output_and_next_build_cleans_up(work: Path
             assert staging(out), f"killed at {point}, the build should have been writing aside"
 
     leftovers = staging(out)
-    done = subprocess.run(command(work / "new.relc", out), capture_output=True, text=True)
+    kept = {p: inode(out / p) for p in previous}
+    done = subprocess.run(command(work / source_name, out), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert not set(leftovers) & set(staging(out)), "the next build removes what killed builds left"
     assert staging(out) == []
@@ -150,4 +152,9 @@ def test_killed_build_leaves_previous_output_and_next_build_cleans_up(work: Path
     listed = {f"{t}/{p}": h for t, entry in manifest.read(out).items() for p, h in entry.items()}
     assert listed == {p: manifest.digest(b) for p, b in files.items() if p != manifest.MANIFEST_NAME}
     changed = [p for p in previous if files.get(p) != previous[p]]
-    assert len(changed) > SERVICES, "the new build replaced the previous output"
+    if source_name == "new.relc":
+        assert len(changed) > SERVICES, "the new build replaced the previous output"
+    else:
+        assert files == previous
+        assert all(inode(out / p) == kept[p] for p in previous if p != manifest.MANIFEST_NAME), \
+            "an unchanged file is the previous build's, linked"
