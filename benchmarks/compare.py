@@ -31,7 +31,8 @@ def scenarios(sizes: list[int], work: Path, relc: list[str]) -> list[tuple[str, 
         generate.write_project(n, project)
         items += [(f"N={n} check", relc + ["check", str(project)], None),
                   (f"N={n} build prometheus", relc + ["build", str(project), "-o", str(out), "-t", "prometheus"], out),
-                  (f"N={n} build all", relc + ["build", str(project), "-o", str(out)], out)]
+                  (f"N={n} build all", relc + ["build", str(project), "-o", str(out)], out),
+                  (f"N={n} rebuild all", relc + ["build", str(project), "-o", str(out)], None)]
     return items
 
 
@@ -59,12 +60,13 @@ def main() -> int:
                 run.ENV.clear()
                 run.ENV.update(trees[tree])
                 if clean is not None:
-                    run.shutil.rmtree(clean, ignore_errors=True)
+                    run.make_empty(clean)
                 sample = run.run_once(cmd, run.ROOT)
                 if sample["code"] != 0:
                     sys.exit(f"compare.py: {tree} `{name}` exited {sample['code']}: {sample['stderr']}")
                 samples.setdefault(name, {}).setdefault(tree, []).append(sample)
                 print(f"  round {round_no + 1} {tree:6} {name}: {sample['wall']:.3f} s", file=sys.stderr)
+    run.remove_spent()
     print(f"Load average at the end: {os.getloadavg()[0]:.2f}; {args.rounds} rounds, alternating.\n")
     print("| command | before wall s | after wall s | after / before | before CPU s | after CPU s "
           "| before RSS MiB | after RSS MiB |")
