@@ -16,7 +16,6 @@ from relc.targets.promql_sli import bad_and_total, raw_error_ratio, slo_selector
 from relc.targets.prometheus_rules import BASE_WINDOW_S, burn_alert, dashboard_url, no_data_alert, runbook_url
 from relc.targets.runbook_markdown import Md, code, md
 
-INDEX_CHOICES = ("README.md", "index.md")
 _memo = functools.lru_cache(maxsize=4096, typed=True)  # figures repeat across SLOs: format each value once
 fmt_number, fmt_percent = _memo(units.fmt_number), _memo(units.fmt_percent)
 human_duration, human_percent = _memo(units.human_duration), _memo(units.human_percent)

@@ -502,7 +502,7 @@ def test_custom_blocks_in_relcs_template_are_sandboxed_too(tmp_path: Path):
 
 
 def render_all(env, project, options: Options, index: str = "README.md", charts: bool = True) -> dict[str, str]:
-    from relc.targets.runbook import build_pages
+    from relc.targets.runbook_pages import build_pages
 
     return {a.path: a.content for a in build_pages(env, project, options, index, charts)}
 
