@@ -45,6 +45,7 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    run.remove_spent(args.work)
     relc = run.relc_command()
     trees = {}
     for tree, path in (("before", args.before), ("after", None)):

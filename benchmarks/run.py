@@ -105,9 +105,12 @@ def make_empty(out: Path) -> None:
     out.mkdir(parents=True)
 
 
-def remove_spent() -> None:
+def remove_spent(work: Path | None = None) -> None:
+    """Delete the outputs moved aside; with `work`, also those a killed run left there (before any timing)."""
     while SPENT:
         shutil.rmtree(SPENT.pop(), ignore_errors=True)
+    for left in work.glob("*.spent-*") if work is not None else ():
+        shutil.rmtree(left, ignore_errors=True)
 
 
 def measure(name: str, cmd: list[str], runs: int, cwd: Path = ROOT, clean: Path | None = None,
@@ -290,6 +293,7 @@ def main() -> int:
     bench_env(args.work, args.pythonpath)
     args.sizes = args.sizes or ([10, 100] if args.quick else [10, 100, 1000, 10_000])
     args.work.mkdir(parents=True, exist_ok=True)
+    remove_spent(args.work)
     relc = relc_command()
     warm_up(relc, args.work)
     targets = target_names(relc) if args.targets is None else args.targets

@@ -125,16 +125,21 @@ def burn_alert(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options:
                facts: Facts | None = None) -> dict:
     """One alert per tier: both windows above the tier's burn rate; the value is the long-window burn rate."""
     facts = facts or Facts(slo)
+    labels = {"severity": tier.severity, "service": slo.service, "slo": slo.name, "alert_tier": tier.name,
+              **policy.labels, **slo.labels}
+    return _alert(slo.alert_name, burn_expr(tier, policy, facts), labels,
+                  _burn_annotations(slo, tier, policy, options), policy, options, anchor=f"tier-{tier.name}", slo=slo)
+
+
+def burn_expr(tier: ir.AlertTier, policy: ir.AlertPolicy, facts: Facts) -> str:
+    """A tier's alert expression alone: what a runbook page shows, without building the whole rule."""
     sel, budget = facts.sel, facts.budget
     factor = fmt_number(tier.burn_rate)
     expr = (f"(\n  {ratio_name(tier.long_window_s)}{sel} / {budget} > {factor}\nand\n"
             f"  {ratio_name(tier.short_window_s)}{sel} / {budget} > {factor}\n)")
     if policy.min_events:
         expr += f"\nand on()\n  {_events_in(facts, tier.long_window_s)} >= {policy.min_events}"
-    labels = {"severity": tier.severity, "service": slo.service, "slo": slo.name, "alert_tier": tier.name,
-              **policy.labels, **slo.labels}
-    return _alert(slo.alert_name, expr, labels, _burn_annotations(slo, tier, policy, options), policy, options,
-                  anchor=f"tier-{tier.name}", slo=slo)
+    return expr
 
 
 def _events_in(facts: Facts, window_s: int) -> str:
@@ -148,12 +153,7 @@ def _events_in(facts: Facts, window_s: int) -> str:
 
 def no_data_alert(slo: ir.SLO, policy: ir.AlertPolicy, options: Options, facts: Facts | None = None) -> dict:
     """Silence is not health: page nobody, but say when the SLI's source metrics disappear."""
-    if isinstance(slo.sli, ir.LatencySLI):
-        expr = f"absent({render_selector(slo.sli.histogram, suffix='_count')})"
-    elif isinstance(slo.sli, ir.EventsSLI) and isinstance(slo.sli.total, ir.Selector):
-        expr = f"absent({render_selector(slo.sli.total)})"
-    else:
-        expr = f"absent({ratio_name(BASE_WINDOW_S)}{facts.sel if facts else slo_selector(slo)})"
+    expr = no_data_expr(slo, facts)
     labels = {"severity": policy.no_data_severity, "service": slo.service, "slo": slo.name,
               "alert_tier": "no-data", **policy.labels, **slo.labels}
     after = _human(policy.no_data_after_s)
@@ -163,6 +163,15 @@ def no_data_alert(slo: ir.SLO, policy: ir.AlertPolicy, options: Options, facts: 
     rule = _alert(f"{slo.alert_name}NoData", expr, labels, notes, policy, options, anchor="no-data", slo=slo)
     rule["for"] = _duration(policy.no_data_after_s)
     return rule
+
+
+def no_data_expr(slo: ir.SLO, facts: Facts | None = None) -> str:
+    """The no-data alert's expression alone (see burn_expr)."""
+    if isinstance(slo.sli, ir.LatencySLI):
+        return f"absent({render_selector(slo.sli.histogram, suffix='_count')})"
+    if isinstance(slo.sli, ir.EventsSLI) and isinstance(slo.sli.total, ir.Selector):
+        return f"absent({render_selector(slo.sli.total)})"
+    return f"absent({ratio_name(BASE_WINDOW_S)}{facts.sel if facts else slo_selector(slo)})"
 
 
 def budget_alerts(slo: ir.SLO, budget_policy: ir.BudgetPolicy, options: Options,

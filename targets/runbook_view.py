@@ -13,13 +13,13 @@ from relc.compiler.naming import dashboard_uid
 from relc.compiler.promql import render_selector
 from relc.targets import Options
 from relc.targets.promql_sli import bad_and_total, raw_error_ratio, slo_selector
-from relc.targets.prometheus_rules import BASE_WINDOW_S, burn_alert, dashboard_url, no_data_alert, runbook_url
+from relc.targets.prometheus_rules import (BASE_WINDOW_S, Facts, burn_expr, dashboard_url, no_data_expr,
+                                            runbook_url)
 from relc.targets.runbook_markdown import Md, code, md
 
 _memo = functools.lru_cache(maxsize=4096, typed=True)  # figures repeat across SLOs: format each value once
 fmt_number, fmt_percent = _memo(units.fmt_number), _memo(units.fmt_percent)
 human_duration, human_percent = _memo(units.human_duration), _memo(units.human_percent)
-NO_POLICY = ir.AlertPolicy(name="none", tiers=())  # for the no-data query of SLOs without an alert policy
 NO_OPTIONS = Options()  # the Prometheus target's defaults, for queries and links as it writes them
 
 
@@ -152,7 +152,8 @@ class ServiceEntry:
 def page(slo: ir.SLO, service: ir.Service, options: Options, index: str, chart: str = "") -> Page:
     """The view of one SLO's runbook page; `chart` is the link to its shared chart, worked out for all pages at once."""
     policy = slo.alert_policy
-    tiers = tier_views(slo)
+    facts = Facts(slo)
+    tiers = tier_views(slo, facts)
     objective, window, budget, odds, outage, rows = budget_figures(slo.objective, slo.error_budget, slo.window_s)
     return Page(
         service=service.name, owner=service.owner, service_description=service.description, slo=slo.name,
@@ -160,7 +161,7 @@ def page(slo: ir.SLO, service: ir.Service, options: Options, index: str, chart: 
         sli_kind=slo.sli.kind, sli=sli_sentence(slo.sli), budget=budget, one_in=odds, outage=outage,
         budget_rows=rows, alert_name=slo.alert_name, tiers=tiers,
         min_events=policy.min_events if policy else 0, no_data=no_data_view(slo),
-        no_data_query=no_data_alert(slo, policy or NO_POLICY, NO_OPTIONS)["expr"],
+        no_data_query=no_data_expr(slo, facts),
         budget_policy=budget_policy_view(slo), runbook=runbook_view(slo.runbook),
         alerts_link_to=alerts_link_to(slo), queries=queries(slo), dashboard_uid=dashboard_uid(slo.service),
         dashboard_url=dashboard_url(slo, options) if options.dashboard_base_url else "",
@@ -174,16 +175,19 @@ def budget_figures(objective: float, budget: float, window_s: int) -> tuple[str,
             human_duration(window_s * budget), budget_rows(budget, window_s))
 
 
-def tier_views(slo: ir.SLO) -> tuple[Tier, ...]:
+def tier_views(slo: ir.SLO, facts: Facts | None = None) -> tuple[Tier, ...]:
     """Every alert tier of the SLO, in policy order."""
-    return tuple(tier_view(slo, t) for t in slo.alert_policy.tiers) if slo.alert_policy else ()
+    if not slo.alert_policy:
+        return ()
+    facts = facts or Facts(slo)
+    return tuple(tier_view(slo, t, facts) for t in slo.alert_policy.tiers)
 
 
-def tier_view(slo: ir.SLO, tier: ir.AlertTier) -> Tier:
+def tier_view(slo: ir.SLO, tier: ir.AlertTier, facts: Facts) -> Tier:
     """A tier in the terms responders need: when it fires, how fast at worst, how long the budget lasts."""
     figures = tier_figures(tier.name, tier.severity, tier.burn_rate, tier.long_window_s, tier.short_window_s,
                            tier.budget_consumed, slo.error_budget, slo.window_s)
-    return Tier(*figures, query=burn_alert(slo, tier, slo.alert_policy, NO_OPTIONS)["expr"])  # type: ignore[arg-type]
+    return Tier(*figures, query=burn_expr(tier, slo.alert_policy, facts))  # type: ignore[arg-type]
 
 
 @_memo
