@@ -155,6 +155,11 @@ def machine() -> dict:
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "load_before": os.getloadavg()}
 
 
+# A fixed amount of pure-Python work, timed before each size: this VM's speed drifts within the hour, and this
+# says how fast it was while that size ran (`python -c pass` is mostly start-up and does not show it).
+CALIBRATION = [sys.executable, "-c", "sum(i * i for i in range(3_000_000))"]
+
+
 def run_sizes(args, relc: list[str], targets: list[str], work: Path) -> dict:
     results: dict = {}
     for n in args.sizes:
@@ -163,6 +168,7 @@ def run_sizes(args, relc: list[str], targets: list[str], work: Path) -> dict:
         shape = generate.write_project(n, project)
         out = work / "out"
         print(f"N = {n} ({shape['files']} files, {runs} runs)", file=sys.stderr)
+        calibration = measure("calibration loop", CALIBRATION, runs)
         rows = [measure("check", relc + ["check", str(project)], runs)]
         for target in targets:  # a target named with -t turns what it cannot express into errors (exit 1)
             rows.append(measure(f"build {target}", relc + ["build", str(project), "-o", str(out), "-t", target],
@@ -175,7 +181,7 @@ def run_sizes(args, relc: list[str], targets: list[str], work: Path) -> dict:
                                                                      "-t", "prometheus", "-t", "grafana"],
                                 runs, clean=out))
             rows += run_peers(n, runs, work)
-        results[str(n)] = {"shape": shape, "load_after": os.getloadavg(), "rows": rows}
+        results[str(n)] = {"shape": shape, "load_after": os.getloadavg(), "rows": rows, "calibration": calibration}
     return results
 
 
@@ -227,8 +233,10 @@ def markdown(report: dict) -> str:
                      f"{row['wall']['median'] / py:.1f} |")
     for n, block in report["sizes"].items():
         shape = block["shape"]
+        speed = block.get("calibration", {}).get("wall", {}).get("median")
         lines += ["", f"N = {n} SLOs ({shape['services']} services, {shape['files']} files); load average "
-                      f"after {block['load_after'][0]:.2f}", "",
+                      f"after {block['load_after'][0]:.2f}"
+                  + (f"; calibration loop {speed:.3f} s (baseline table)" if speed else ""), "",
                   "| command | wall s, median (min–max) | CPU s, median | peak RSS MiB | ms per SLO |", "|---|---|---|---|---|"]
         for row in block["rows"]:
             if "error" in row:
@@ -302,7 +310,8 @@ def main() -> int:
     print("baselines", file=sys.stderr)
     report["baselines"] = [measure("python -c pass", [sys.executable, "-c", "pass"], args.runs),
                            measure("python -c 'import relc.compiler.cli'",
-                                   [sys.executable, "-c", "import relc.compiler.cli"], args.runs)]
+                                   [sys.executable, "-c", "import relc.compiler.cli"], args.runs),
+                           measure(f"calibration loop: python -c '{CALIBRATION[-1]}'", CALIBRATION, args.runs)]
     report["shop_check"] = measure("relc check examples/shop", relc + ["check", "examples/shop"], args.runs)
     try:
         report["sizes"] = run_sizes(args, relc, targets, args.work)
