@@ -93,10 +93,10 @@ SPENT: list[Path] = []  # output directories moved aside by make_empty, removed 
 
 
 def make_empty(out: Path) -> None:
-    """`out` is a new, empty directory. What a previous run wrote there is moved aside, not deleted: on ext4,
-    files created within a minute or so after many were deleted cost 10 to 30 times as much (the inode
-    allocator skips recently freed inodes one by one), so deleting here would slow the next timed run for a
-    reason no user's first build has. The moved directories are deleted once, after the last timed run."""
+    """`out` is a new, empty directory. What a previous run wrote there is moved aside, not deleted: on ext4
+    without a journal, files created within a minute or so after many were deleted cost 10 to 30 times as
+    much (the inode allocator skips recently freed inodes one by one), so deleting here would slow the next
+    timed run for a reason no user's first build has. The moved directories are deleted once, after the last timed run."""
     if os.path.lexists(out):
         aside = out.with_name(f"{out.name}.spent-{len(SPENT)}")
         shutil.rmtree(aside, ignore_errors=True)

@@ -148,9 +148,9 @@ def _reuse(old: Path, dest: Path, data: bytes, mode: int) -> bool:
     """Link dest to the previous build's file when that holds exactly `data`, as relc would write it.
 
     A rebuild then allocates no inode for an unchanged file, and swapping out the old directory frees none:
-    on ext4, files created soon after many were deleted cost 10 to 30 times as much (the inode allocator
-    skips recently freed inodes one by one). Files are never changed in place, so sharing one is safe; a
-    file with another link, another mode or other content is written anew."""
+    on ext4 without a journal, files created soon after many were deleted cost 10 to 30 times as much (its
+    inode allocator skips recently freed inodes one by one). Files are never changed in place, so sharing
+    one is safe; a file with another link, another mode or other content is written anew."""
     try:
         handle = os.open(old, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
     except OSError:
