@@ -97,7 +97,7 @@ def _compile(sources: list[str], progress, exclude=None, *, to_ir: bool = True):
     from .pipeline import compile_paths
 
     progress.stage("checking")
-    return compile_paths(sources, exclude, to_ir=to_ir)
+    return compile_paths(sources, exclude, to_ir=to_ir, freeze=True)
 
 # Commands that live in their own modules, imported only when invoked (or listed by --help).
 LAZY_COMMANDS: dict[str, str] = {

@@ -29,10 +29,12 @@ class Compilation:
         return self.project is not None and not dg.has_errors(self.diagnostics)
 
 
-def compile_paths(paths: list[str], exclude: Exclude | None = None, *, to_ir: bool = True) -> Compilation:
+def compile_paths(paths: list[str], exclude: Exclude | None = None, *, to_ir: bool = True,
+                  freeze: bool = False) -> Compilation:
     """Run the front end; validation runs only when every file parsed, so errors do not cascade.
-    `to_ir=False` (relc check) stops after validation, sparing the import of pydantic."""
-    with gc_paused():
+    `to_ir=False` (relc check) stops after validation, sparing the import of pydantic. `freeze=True`
+    (the CLI, a short-lived process) leaves what it built out of cyclic garbage collection from then on."""
+    with gc_paused(freeze):
         sources, diags = resolve(paths, exclude)
         project = None
         if not dg.has_errors(diags):
@@ -56,13 +58,20 @@ def compile_sources(sources: SourceSet, *, to_ir: bool = True) -> tuple[ir.Proje
 
 
 @contextmanager
-def gc_paused():
+def gc_paused(freeze: bool = False):
     """No cycle collection inside: the front end and the targets build large trees without cycles, which
-    the collector would otherwise scan again and again as they grow (half the front end's time)."""
+    the collector would otherwise scan again and again as they grow (half the front end's time).
+
+    With `freeze`, everything alive on the way out goes to the permanent generation first: the first
+    collection after the pause would otherwise walk every object the front end made (25-30 ms per 1 000
+    SLOs). Frozen objects are still freed when unreferenced; only cycles among them would outlive a
+    long-running process, so library callers leave this off."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if enabled:
             gc.enable()
