@@ -96,10 +96,9 @@ def make_empty(out: Path) -> None:
     """`out` is a new, empty directory. What a previous run wrote there is moved aside, not deleted: on ext4
     without a journal, files created within a minute or so after many were deleted cost 10 to 30 times as
     much (the inode allocator skips recently freed inodes one by one), so deleting here would slow the next
-    timed run for a reason no user's first build has. The moved directories are deleted once, after the last timed run."""
+    timed run for a reason no user's first build has. remove_spent deletes them, at start and at the end."""
     if os.path.lexists(out):
-        aside = out.with_name(f"{out.name}.spent-{len(SPENT)}")
-        shutil.rmtree(aside, ignore_errors=True)
+        aside = out.with_name(f"{out.name}.spent-{len(SPENT)}")  # free: remove_spent(work) ran at start
         os.rename(out, aside)
         SPENT.append(aside)
     out.mkdir(parents=True)

@@ -169,7 +169,8 @@ def resolve_tier(tier: TierSpec, window_s: int, objective: Decimal, objective_sp
             hint="raise the objective or use an alert policy with lower burn rates", related=_builtin_or(tier)))
         return None
     return checked.AlertTier(name=tier.name, severity=tier.severity, burn_rate=float(burn_rate),
-                        budget_consumed=float(consumed), long_window_s=tier.long_s, short_window_s=tier.short_s)
+                             budget_consumed=float(consumed), long_window_s=tier.long_s,
+                             short_window_s=tier.short_s)
 
 
 def _builtin_or(tier: TierSpec) -> tuple[Related, ...]:
@@ -195,11 +196,11 @@ def read_budget_policy(block: Block, diags: list[Diagnostic]) -> checked.BudgetP
                                  th.attrs["remaining"].value.span))
             continue
         thresholds.append(checked.BudgetThreshold(remaining=float(remaining), actions=actions,
-                                             notify=th.string("notify"),
-                                             severity=th.string("severity", default="ticket")))
+                                                  notify=th.string("notify"),
+                                                  severity=th.string("severity", default="ticket")))
     thresholds.sort(key=lambda t: -t.remaining)
     return checked.BudgetPolicy(name=block.label or "", description=reader.string("description"),
-                           thresholds=tuple(thresholds), origin=origin(block.span))
+                                thresholds=tuple(thresholds), origin=origin(block.span))
 
 
 def read_runbook(block: Block, diags: list[Diagnostic]) -> checked.Runbook:
@@ -219,8 +220,9 @@ def read_runbook(block: Block, diags: list[Diagnostic]) -> checked.Runbook:
     for title, link in reader.string_map("links").items():
         if _checked_url(link, reader.attrs["links"].value.span, diags):
             links.append(checked.Link(title=title, url=link))
-    return checked.Runbook(name=block.label or "", summary=reader.string("summary"), url=url, steps=tuple(steps),
-                      links=tuple(links), escalation=reader.string("escalation"), origin=origin(block.span))
+    return checked.Runbook(name=block.label or "", summary=reader.string("summary"), url=url,
+                           steps=tuple(steps), links=tuple(links), escalation=reader.string("escalation"),
+                           origin=origin(block.span))
 
 
 def _checked_url(url: str, span: Span, diags: list[Diagnostic]) -> bool:

@@ -123,8 +123,8 @@ def _service(block: Block, defs: _Definitions, diags: list[Diagnostic]) -> check
     if not reader.blocks("slo"):
         diags.append(dg.make("RELC304", f"service `{block.label}` has no `slo` blocks", block.kind_span,
                              severity=dg.Severity.WARNING))
-    return checked.Service(name=block.label, description=reader.string("description"), owner=reader.string("owner"),
-                      labels=labels, slos=tuple(slos), origin=origin(block.span))
+    return checked.Service(name=block.label, description=reader.string("description"),
+                           owner=reader.string("owner"), labels=labels, slos=tuple(slos), origin=origin(block.span))
 
 
 def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Definitions,
@@ -157,9 +157,9 @@ def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Defi
     if objective is None or window_s is None or sli is None or policy is False:
         return None
     return checked.SLO(name=block.label, service=service, description=reader.string("description"),
-                  objective=float(objective), window_s=window_s, labels=dict(sorted(labels.items())), sli=sli,
-                  alert_name=alert_name, alert_policy=policy, budget_policy=budget_policy, runbook=runbook,
-                  datadog=datadog, origin=origin(block.span))
+                       objective=float(objective), window_s=window_s, labels=dict(sorted(labels.items())), sli=sli,
+                       alert_name=alert_name, alert_policy=policy, budget_policy=budget_policy, runbook=runbook,
+                       datadog=datadog, origin=origin(block.span))
 
 
 def _objective(reader: Reader, diags: list[Diagnostic]) -> Decimal | None:
@@ -227,7 +227,7 @@ def _alert_policy(reader: Reader, defs: _Definitions, objective: Decimal | None,
         return False
     guards = {**spec.guards, **slo_guards}
     return checked.AlertPolicy(name=spec.name, description=spec.description, tiers=tuple(t for t in tiers if t),
-                          labels=spec.labels, annotations=spec.annotations, origin=spec.origin, **guards)
+                               labels=spec.labels, annotations=spec.annotations, origin=spec.origin, **guards)
 
 
 def _disabled_tiers(reader: Reader, spec: AlertPolicySpec, diags: list[Diagnostic]) -> set[str]:

@@ -128,8 +128,9 @@ def _stage(tmp: Path, target: str, files: list[tuple[PurePosixPath, bytes]], pro
            previous: Path | None = None) -> None:
     """Write one target's files into its staging directory; a file the previous output already holds byte for
     byte is hard-linked from there instead (see _reuse)."""
-    mode = 0o666 & ~manifest._umask()
-    os.chmod(tmp, 0o777 & ~manifest._umask())
+    umask = manifest._umask()
+    mode = 0o666 & ~umask  # what open() gives a new file: a previous file with another mode is not reused
+    os.chmod(tmp, 0o777 & ~umask)
     made: set[Path] = {tmp}
     reuse = previous is not None and previous.is_dir() and not previous.is_symlink()
     for count, (rel, data) in enumerate(files, 1):

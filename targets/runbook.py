@@ -39,7 +39,7 @@ class RunbookTarget:
         # imported here: jinja2 and the page code take 70 ms to import, which a large build then spends in the
         # worker running this target rather than before any worker starts
         from relc.targets.runbook_env import environment
-        from relc.targets.runbook_pages import _TemplateFailure, build_pages
+        from relc.targets.runbook_pages import TemplateFailure, build_pages
 
         env, diags = environment(options.get("runbook.templates"))
         if env is None:
@@ -50,7 +50,7 @@ class RunbookTarget:
         charts = options.get("runbook.charts", "true").lower() in ("1", "true", "yes", "on")
         try:
             return build_pages(env, project, options, index, charts), []
-        except _TemplateFailure as failure:
+        except TemplateFailure as failure:
             return [], [failure.diagnostic]
 
 

@@ -33,7 +33,7 @@ def build_pages(env: jinja2.Environment, project: ir.Project, options: Options, 
     return artifacts
 
 
-class _TemplateFailure(Exception):
+class TemplateFailure(Exception):
     """Carries a template's failure out of the render loop, so no partial site is returned."""
 
     def __init__(self, diagnostic: dg.Diagnostic):
@@ -46,12 +46,12 @@ def render(env: jinja2.Environment, name: str, context: dict) -> str:
     try:
         text = env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as err:
-        raise _TemplateFailure(_diagnostic(f"{err.name or name}:{err.lineno}: {err.message}")) from err
+        raise TemplateFailure(_diagnostic(f"{err.name or name}:{err.lineno}: {err.message}")) from err
     except jinja2.TemplateNotFound as err:
-        raise _TemplateFailure(_diagnostic(f"{name}: template `{err.name}` not found in the template directory "
+        raise TemplateFailure(_diagnostic(f"{name}: template `{err.name}` not found in the template directory "
                                            "(or outside it)")) from err
     except Exception as err:  # a user template may fail in any way jinja2 or Python can
-        raise _TemplateFailure(_diagnostic(f"{_where(err, name)}: {type(err).__name__}: {err}")) from err
+        raise TemplateFailure(_diagnostic(f"{_where(err, name)}: {type(err).__name__}: {err}")) from err
     return text.rstrip("\n") + "\n"
 
 
