@@ -244,6 +244,23 @@ def test_hostile_yaml_is_refused_with_a_diagnostic(text, code):
     assert [d.code for d in diags] == [code]
 
 
+@pytest.mark.parametrize("loader", ["CSafeLoader", "SafeLoader"])
+@pytest.mark.parametrize("depth", [65, 999, 1001, 1_000_000])
+def test_deep_input_gets_the_same_refusal_whatever_pyyaml_and_libyaml_do(monkeypatch, loader, depth):
+    """libyaml in PyYAML >= 6.0.4 refuses nesting past 1000 itself; relc's own refusal must win everywhere."""
+    import yaml
+
+    from relc.compiler.importers import yamlpos
+
+    if not hasattr(yaml, loader):
+        pytest.skip(f"this PyYAML has no {loader}")
+    monkeypatch.setattr(yamlpos, "_Loader", getattr(yaml, loader))
+    for text in ("[" * depth + "]" * depth, "a:\n" + "".join("  " * i + "- \n" for i in range(1, min(depth, 2000)))):
+        module, diags = load_yaml_module("deep.yml", text)
+        assert module is None and [d.code for d in diags] == ["RELC602"], diags
+        assert "nests more than 64 levels deep" in diags[0].message and diags[0].span.line >= 1
+
+
 def test_very_deep_and_very_large_input_is_refused_quickly():
     module, diags = load_yaml_module("deep.yml", "[" * 1_000_000 + "]" * 1_000_000)
     assert module is None and diags[0].code == "RELC602"

@@ -77,17 +77,35 @@ def load_documents(path: str, text: str) -> tuple[list[YNode | None], list[Diagn
     if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         return [], [dg.make("RELC602", f"{path} is larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to read "
                             "it as YAML", Span.point(path, 1, 1))]
+    try:
+        return _build(path, text, _Loader)
+    except yaml.YAMLError as err:
+        if _Loader is yaml.SafeLoader:
+            return [], [_error_diagnostic(path, err)]
+    # libyaml's own limits (PyYAML 6.0.4 caps nesting at 1000) fire before relc's budgets can: read the
+    # document again with the pure-Python parser, whose events reach the budgets first, so the diagnostic
+    # is the same whichever PyYAML and libyaml are installed.
+    try:
+        return _build(path, text, yaml.SafeLoader)
+    except yaml.YAMLError as err:
+        return [], [_error_diagnostic(path, err)]
+
+
+def _build(path: str, text: str, loader) -> tuple[list[YNode | None], list[Diagnostic]]:
+    """Feed one parser's events to a builder; budget refusals come back as the one diagnostic."""
     builder = _Builder(path)
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=loader):
             builder.feed(event)
     except _Refused as err:
         return [], [err.diagnostic]
-    except yaml.MarkedYAMLError as err:
-        return [], [_yaml_error(path, err)]
-    except yaml.YAMLError as err:
-        return [], [dg.make("RELC601", f"not valid YAML: {err}", Span.point(path, 1, 1))]
     return builder.documents, builder.diagnostics
+
+
+def _error_diagnostic(path: str, err: yaml.YAMLError) -> Diagnostic:
+    if isinstance(err, yaml.MarkedYAMLError):
+        return _yaml_error(path, err)
+    return dg.make("RELC601", f"not valid YAML: {err}", Span.point(path, 1, 1))
 
 
 def _yaml_error(path: str, err: yaml.MarkedYAMLError) -> Diagnostic:
