@@ -86,6 +86,7 @@ CODES: dict[str, str] = {
     "RELC312": "invalid value",
     "RELC313": "misplaced policy-pack construct",
     "RELC314": "duplicate attribute",
+    "RELC315": "alert tier fires while the SLO is met",
     "RELC401": "construct not supported by target",
     "RELC402": "unknown target",
     "RELC403": "unknown or invalid target option",

@@ -9,7 +9,7 @@ from . import checked
 from .diagnostics import Diagnostic, Related, Span
 from .reader import Reader, Shape, check_name, origin
 from .syntax import Block
-from .units import fmt_number, human_duration
+from .units import fmt_number, human_duration, prom_duration
 
 BUILTIN_POLICY = "workbook"
 RESERVED_LABELS = ("service", "slo", "severity", "alert_tier")
@@ -36,6 +36,7 @@ class TierSpec:
     long_s: int
     short_s: int
     span: Span
+    scales: bool = False  # a built-in tier: its windows shrink with SLO windows shorter than the Workbook's
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,27 @@ class AlertPolicySpec:
 
 
 def _builtin_tier(name: str, severity: str, budget: str, long_s: int, short_s: int) -> TierSpec:
-    return TierSpec(name, severity, Decimal(budget), None, long_s, short_s, Span.point("<builtin>", 1, 1))
+    return TierSpec(name, severity, Decimal(budget), None, long_s, short_s, Span.point("<builtin>", 1, 1), True)
+
+
+WORKBOOK_WINDOW_S = 30 * 86400   # the SLO window the Workbook's table is written for
+MIN_SHORT_S = 300                # a scaled short window never drops below relc's 5m base rate
+
+
+def scaled_tier(tier: TierSpec, window_s: int) -> TierSpec:
+    """A built-in tier for an SLO window under 30d: both windows shrink in proportion (as Pyrra scales its
+    own), rounded to the minute, so the factor stays the Workbook's 14.4x, 6x, 3x or 1x and never drops below
+    the sustainable rate. A short window keeps at least 5m, and a long one at least twice its short one."""
+    if not tier.scales or window_s >= WORKBOOK_WINDOW_S or tier.budget is None:
+        return tier
+    factor = tier.budget * Decimal(WORKBOOK_WINDOW_S) / Decimal(tier.long_s)
+    short_s = max(MIN_SHORT_S, _to_minute(tier.short_s * window_s / WORKBOOK_WINDOW_S))
+    long_s = max(2 * short_s, _to_minute(tier.long_s * window_s / WORKBOOK_WINDOW_S))
+    return TierSpec(tier.name, tier.severity, None, factor, long_s, short_s, tier.span, True)
+
+
+def _to_minute(seconds: float) -> int:
+    return max(60, int(Decimal(seconds / 60).quantize(Decimal(1), rounding="ROUND_HALF_EVEN")) * 60)
 
 
 # The SRE Workbook, "Alerting on SLOs", table 5-8: page on 2%/1h and 5%/6h, ticket on 10%/1d and 10%/3d.
@@ -146,6 +167,7 @@ def _read_tier(block: Block, diags: list[Diagnostic]) -> TierSpec | None:
 def resolve_tier(tier: TierSpec, window_s: int, objective: Decimal, objective_span: Span, window_span: Span,
                  diags: list[Diagnostic]) -> checked.AlertTier | None:
     """Turn a tier into concrete numbers for one SLO window, rejecting tiers that cannot work."""
+    tier = scaled_tier(tier, window_s)
     window = Decimal(window_s)
     if tier.long_s > window_s:
         diags.append(dg.make(
@@ -160,6 +182,9 @@ def resolve_tier(tier: TierSpec, window_s: int, objective: Decimal, objective_sp
     else:
         burn_rate = tier.burn_rate  # type: ignore[assignment]
         consumed = burn_rate * Decimal(tier.long_s) / window
+    if burn_rate < 1:
+        diags.append(_below_sustainable(tier, burn_rate, window_s, window_span))
+        return None
     max_burn = Decimal(1) / (Decimal(1) - objective)
     if burn_rate >= max_burn:  # the alert compares with `>`, so equality can never fire either
         diags.append(dg.make(
@@ -171,6 +196,23 @@ def resolve_tier(tier: TierSpec, window_s: int, objective: Decimal, objective_sp
     return checked.AlertTier(name=tier.name, severity=tier.severity, burn_rate=float(burn_rate),
                              budget_consumed=float(consumed), long_window_s=tier.long_s,
                              short_window_s=tier.short_s)
+
+
+def _below_sustainable(tier: TierSpec, burn_rate: Decimal, window_s: int, window_span: Span) -> Diagnostic:
+    """A tier under 1x fires while errors stay inside the budget: people learn to ignore such alerts."""
+    factor = fmt_number(float(burn_rate))
+    what = (f"at {factor}x the errors spend {fmt_number(float(burn_rate * 100))}% of the budget over the "
+            f"{human_duration(window_s)} window, so the SLO is still met")
+    if tier.budget is not None:
+        budget = (tier.budget / burn_rate * 100).quantize(Decimal("0.01"), rounding="ROUND_CEILING")
+        long_s = int(tier.long_s * burn_rate) // 60 * 60
+        fix = (f"raise `budget` to at least {fmt_number(float(budget))}% or shorten `long` to at most "
+               f"{prom_duration(long_s)} (the factor is budget x window / long)")
+    else:
+        fix = "raise `burn_rate` to 1 or more"
+    return dg.make("RELC315", f"alert tier `{tier.name}` fires at {factor}x the sustainable burn rate, below 1x: "
+                   "it would alert while the SLO is being met", window_span,
+                   hint=f"{what}; {fix}", related=_builtin_or(tier))
 
 
 def _builtin_or(tier: TierSpec) -> tuple[Related, ...]:

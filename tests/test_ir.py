@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from relc.compiler import ir
@@ -19,19 +21,39 @@ def slo(p: ir.Project, service: str, name: str) -> ir.SLO:
     return next(s for s in p.slos() if s.service == service and s.name == name)
 
 
-@pytest.mark.parametrize("name, factors", [
-    ("month", [14.4, 6, 3, 1]),            # the Workbook's own table for 30d
-    ("fourweeks", [13.44, 5.6, 2.8, 0.9333333333333333]),
-    ("week", [3.36, 1.4, 0.7, 0.2333333333333333]),
-    ("quarter", [43.2, 18, 9, 3]),
+WORKBOOK_30D = [(3600, 300), (21600, 1800), (86400, 7200), (259200, 21600)]
+
+
+@pytest.mark.parametrize("name, factors, windows", [
+    ("month", [14.4, 6, 3, 1], WORKBOOK_30D),           # the Workbook's own table for 30d
+    # below 30d the windows shrink with the SLO window (to the minute, short windows at least 5m), factors stay
+    ("fourweeks", [14.4, 6, 3, 1], [(3360, 300), (20160, 1680), (80640, 6720), (241920, 20160)]),
+    ("twoweeks", [14.4, 6, 3, 1], [(1680, 300), (10080, 840), (40320, 3360), (120960, 10080)]),
+    ("week", [14.4, 6, 3, 1], [(840, 300), (5040, 420), (20160, 1680), (60480, 5040)]),
+    ("quarter", [43.2, 18, 9, 3], WORKBOOK_30D),        # above 30d the windows stay, so nothing detects later
 ])
-def test_workbook_burn_rates_scale_with_the_window(name, factors):
+def test_workbook_tiers_follow_the_window_and_never_fire_below_1x(name, factors, windows):
     s = slo(project("tests/good/windows.relc"), "api", name)
     assert s.alert_policy.name == "workbook"
     assert [t.burn_rate for t in s.alert_policy.tiers] == pytest.approx(factors)
     assert [t.budget_consumed for t in s.alert_policy.tiers] == pytest.approx([0.02, 0.05, 0.1, 0.1])
-    assert [(t.long_window_s, t.short_window_s) for t in s.alert_policy.tiers] == [
-        (3600, 300), (21600, 1800), (86400, 7200), (259200, 21600)]
+    assert [(t.long_window_s, t.short_window_s) for t in s.alert_policy.tiers] == windows
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=3600, max_value=400 * 86400))
+def test_no_builtin_tier_fires_below_the_sustainable_rate_for_any_window(window_s):
+    from decimal import Decimal
+
+    from relc.compiler.policies import WORKBOOK, resolve_tier
+    from relc.compiler.diagnostics import Span
+
+    here = Span.point("x.relc", 1, 1)
+    for spec in WORKBOOK.tiers:
+        diags: list = []
+        tier = resolve_tier(spec, window_s, Decimal("0.999"), here, here, diags)
+        assert tier is not None and not diags, diags
+        assert tier.burn_rate >= 1 and 300 <= tier.short_window_s < tier.long_window_s <= window_s
 
 
 def test_objective_budget_and_window_are_exact():

@@ -35,7 +35,7 @@ def slo_text(service: str, objective: str = "99.9%", window: str = "30d", policy
 def policy_text(name: str, tier: str = "fast", severity: str = "page", budget: str = "2%", long: str = "1h",
                 short: str = "5m") -> str:
     return (f'alert_policy {name} {{\n  tier {tier} {{ severity = "{severity}" budget = {budget} long = {long} '
-            f'short = {short} }}\n  tier slow {{ severity = "ticket" budget = 10% long = 3d short = 6h }}\n}}\n')
+            f'short = {short} }}\n  tier slow {{ severity = "ticket" burn_rate = 1 long = 3d short = 6h }}\n}}\n')
 
 
 def pair(slo_b: dict, policy_b: dict) -> str:
