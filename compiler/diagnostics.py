@@ -66,6 +66,7 @@ CODES: dict[str, str] = {
     "RELC102": "invalid string escape",
     "RELC103": "file is not valid UTF-8",
     "RELC104": "nesting too deep",
+    "RELC105": "control character in string",
     "RELC201": "cannot read file",
     "RELC202": "import path leaves the project root",
     "RELC203": "import cycle",

@@ -36,6 +36,14 @@ TOKEN_NAMES = {
     "DOT": "`.`", "IMPORT": "`import`", "TRUE": "`true`", "FALSE": "`false`", "$END": "end of file",
 }
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "0": "\0"}
+# C0 controls but tab and newline, DEL and the C1 controls: never meaningful in a name, label or annotation,
+# and a terminal or a Prometheus annotation could act on them.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _control_error(char: str, span: Span) -> Diagnostic:
+    return dg.make("RELC105", f"a string cannot hold the control character U+{ord(char):04X}", span,
+                   hint="strings may hold tab and newline, but no other control character")
 _ESCAPE_RE = re.compile(r"\\(u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}|.)", re.S)
 
 
@@ -81,8 +89,14 @@ def grammar_parser() -> Lark:
     return _PARSER
 
 
+def one_newline(text: str) -> str:
+    """Windows (CR LF) and old Mac (lone CR) line endings as LF: the same SLOs and line numbers whatever the editor."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def parse(path: str, text: str) -> tuple[Module | None, list[Diagnostic]]:
     """Parse one file; on a syntax error return no module and one diagnostic at the offending token."""
+    text = one_newline(text)
     if _grammar()[1] == FAST_GRAMMAR_CRC32:
         from .fastparse import FastParser
 
@@ -244,10 +258,12 @@ class _Builder:
 
     def plain_string(self, meta, children):
         tok = children[0]
+        self._refuse_control(tok)
         return Value("string", self._unescape(tok), self._tok_span(tok), str(tok))
 
     def raw_string(self, meta, children):
         tok = children[0]
+        self._refuse_control(tok)
         raw = str(tok)
         body = raw[3:-2] if raw.startswith('r#"') else raw[2:-1]
         return Value("raw", body, self._tok_span(tok), raw)
@@ -296,6 +312,16 @@ class _Builder:
             return MapEntry(str(key), self._tok_span(key), value)
         return MapEntry(key.data, key.span, value)
 
+    def _refuse_control(self, tok: Token) -> None:
+        """Control characters other than tab and newline never reach a label, an annotation or a terminal."""
+        found = _CONTROL.search(str(tok))
+        if found is None:
+            return
+        before = str(tok)[:found.start()]
+        line = tok.line + before.count("\n")
+        col = found.start() - before.rfind("\n") if "\n" in before else tok.column + found.start()
+        raise _EscapeError(_control_error(found.group(), Span.point(self.path, line, col)))
+
     def _unescape(self, tok: Token) -> str:
         body = str(tok)[1:-1]
         if "\\" not in body:
@@ -303,13 +329,16 @@ class _Builder:
 
         def replace(match: re.Match) -> str:
             esc = match.group(1)
-            if esc in _ESCAPES:
-                return _ESCAPES[esc]
-            if esc.startswith("u") and len(esc) > 1:
+            col = tok.column + 1 + match.start()
+            char = _ESCAPES.get(esc)
+            if char is None and esc.startswith("u") and len(esc) > 1:
                 code = int(esc[2:-1] if esc.startswith("u{") else esc[1:], 16)
                 if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
-                    return chr(code)
-            col = tok.column + 1 + match.start()
+                    char = chr(code)
+            if char is not None and _CONTROL.match(char):
+                raise _EscapeError(_control_error(char, Span.point(self.path, tok.line, col, len(esc) + 1)))
+            if char is not None:
+                return char
             raise _EscapeError(dg.make("RELC102", f"invalid escape sequence `\\{esc}` in string",
                                        Span.point(self.path, tok.line, col, len(esc) + 1),
                                        hint='valid escapes: \\n \\t \\r \\\\ \\" \\0 \\uXXXX \\u{X...}; '

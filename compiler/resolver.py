@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import diagnostics as dg
 from .diagnostics import Diagnostic, Related, Span
-from .parser import parse
+from .parser import one_newline, parse
 from .syntax import Block, Import, Module
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -198,7 +198,7 @@ class _Loader:
             self.diagnostics.append(dg.make("RELC201", f"cannot read {shown}: {err.strerror or err}", where))
             return None
         try:
-            text = data.decode("utf-8-sig")  # editors on Windows may prepend a byte-order mark
+            text = one_newline(data.decode("utf-8-sig"))  # editors on Windows may prepend a byte-order mark
         except UnicodeDecodeError as err:
             line = data[: err.start].count(b"\n") + 1
             self.diagnostics.append(dg.make("RELC103", f"{shown} is not valid UTF-8 (byte {err.start})",

@@ -95,7 +95,12 @@ def _threshold_seconds(reader: Reader, threshold: Value | None, le: str | None,
             return None
     if threshold is None:
         return le_seconds
-    seconds = Decimal(threshold.data) / 1000 if threshold.kind == "duration" else threshold.data
+    if threshold.kind != "duration":  # `500` could be 500ms or 500s; a guess here pages at once or never
+        diags.append(dg.make("RELC312", f"`threshold` needs a unit: `{threshold.text}ms` or `{threshold.text}s`?",
+                             threshold.span, hint="histogram buckets are in seconds; write the latency as a "
+                                                  "duration, e.g. `threshold = 300ms`"))
+        return None
+    seconds = Decimal(threshold.data) / 1000
     if seconds <= 0:  # type: ignore[operator]
         diags.append(dg.make("RELC312", "`threshold` must be positive", threshold.span))
         return None

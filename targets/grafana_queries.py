@@ -35,6 +35,11 @@ def budget_remaining(slo: ir.SLO, filtered: bool = True) -> str:
     return f"{REMAINING}{selector(slo, filtered)}"
 
 
+def window_coverage(slo: ir.SLO) -> str:
+    """The share of the SLO window relc's recorded series cover; below 1 the budget is an estimate."""
+    return f"{prometheus_rules.COVERAGE}{selector(slo)}"
+
+
 def burn_now(slo: ir.SLO, filtered: bool = True) -> str:
     """The 5m burn rate: how fast the budget goes right now (1 = exactly sustainable)."""
     return f"{burn_name(BASE_WINDOW_S)}{selector(slo, filtered)}"
@@ -111,15 +116,15 @@ def slo_table_info() -> str:
     """Owner, objective, window and SLI kind of every SLO, plus the path of its service dashboard in
     `dashboard`: `d/relc-<service>?` where the uid is the name itself (names are [A-Za-z][A-Za-z0-9_-]*), else
     a dashboard search for the name (uids of long names end in a hash PromQL cannot compute)."""
-    info = f"max by ({', '.join(INFO_LABELS)}) ({INFO})"
+    info = f'label_replace(max by ({", ".join(INFO_LABELS)}) ({INFO}), "owner", "not set", "owner", "")'
     search = f'label_replace({info}, "{DASHBOARD_LABEL}", "dashboards?tag=relc&query=$1&", "service", "(.+)")'
     plain = f"([A-Za-z0-9_-]{{1,{UID_PLAIN_MAX}}})"
     return f'label_replace({search}, "{DASHBOARD_LABEL}", "d/{UID_PREFIX}$1?", "service", "{plain}")'
 
 
 def all_sli() -> str:
-    """The SLI over each SLO's own window, from window-independent series: remaining = 1 - error ratio / budget."""
-    return by_slo("min", f"1 - (1 - {REMAINING}) * {ERROR_BUDGET}")
+    """The SLI over each SLO's own window, from the one series every SLO records under the same name."""
+    return by_slo("min", f"1 - {prometheus_rules.WINDOW_RATIO}")
 
 
 def all_budget_remaining() -> str:

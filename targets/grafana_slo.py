@@ -13,7 +13,8 @@ from relc.targets.jsonout import freeze
 from relc.targets.grafana_text import cache_by_value, link_url, markdown_text, runbook_html, runbook_url
 
 TIERS_PER_LINE = 4
-BURN_UNIT = "suffix:x"  # Grafana shows unknown units as a suffix; this one without a space: 14.4x
+BURN_UNIT = "suffix:x"
+COVERED = "window with data"  # Grafana shows unknown units as a suffix; this one without a space: 14.4x
 # Thousands of SLOs share a few windows, objectives, policies and tiers: text that depends only on those is
 # built once (keys are values: equal inputs give equal text).
 prom_duration = lru_cache(maxsize=256, typed=True)(_prom_duration)
@@ -68,8 +69,9 @@ def _status(slo: ir.SLO, y: int, links: list[dict]) -> list[dict]:
         threshold_style="off", links=links, overrides=gp.dashed_series("objective", "red"), time_from=window)
     burndown = gp.timeseries(
         f"{key}/burndown", f"Error budget burn-down ({window})", _burndown_text(policy), gp.grid(14, y, 10, 8),
-        gp.targets((q.budget_remaining(slo), "budget remaining")), unit="percentunit", decimals=1,
-        thresholds=budget_colours, threshold_style="dashed+area", links=links, time_from=window, soft_min=0)
+        gp.targets((q.budget_remaining(slo), "budget remaining"), (q.window_coverage(slo), COVERED)),
+        unit="percentunit", decimals=1, thresholds=budget_colours, threshold_style="dashed+area", links=links,
+        time_from=window, soft_min=0, overrides=gp.dashed_series(COVERED, "blue"))
     return [budget, burn, sli, burndown]
 
 
@@ -147,7 +149,8 @@ def _budget_text(window_s: int, policy: str | None) -> str:
     source = (f"the thresholds of budget policy {markdown_text(policy)}" if policy is not None
               else "relc's defaults (50%, 25%, 0%; the SLO has no budget policy)")
     return (f"Share of the {prom_duration(window_s)} error budget still unspent: 100% untouched, 0% spent, "
-            f"negative when overspent. Colours follow {source}.")
+            f"negative when overspent. Colours follow {source}. Until the window is covered by data (see the "
+            "burn-down), it is estimated from the traffic so far.")
 
 
 @lru_cache(maxsize=256, typed=True)
@@ -166,10 +169,13 @@ def _sli_text(window_s: int, objective: float) -> str:
 @lru_cache(maxsize=256)
 def _burndown_text(policy: str | None) -> str:
     if policy is None:
-        return "Error budget remaining over the SLO window; dashed lines at relc's default 50%, 25% and 0%."
-    return ("Error budget remaining over the SLO window. Dashed lines and bands are the thresholds of budget "
-            f"policy {markdown_text(policy)}; each crossing calls for the actions it lists "
-            "(see the runbook panel).")
+        lines = "Dashed lines at relc's default 50%, 25% and 0%."
+    else:
+        lines = (f"Dashed lines and bands are the thresholds of budget policy {markdown_text(policy)}; each "
+                 "crossing calls for the actions it lists (see the runbook panel).")
+    return (f"Error budget remaining over the SLO window. {lines} The blue dashed line is the share of the window "
+            "that has data: below 100% (after the rules are first deployed) the budget is an estimate, the bad "
+            "events so far against the budget of a whole window at the traffic so far.")
 
 
 def _tier_text(tier: ir.AlertTier) -> str:

@@ -14,6 +14,15 @@ DERIVED_FROM_S = 86400        # windows of a day or more are sums over the recor
 
 BAD = "relc_slo:bad_events:rate5m"
 TOTAL = "relc_slo:total_events:rate5m"
+SINCE = "relc_slo:data_since:timestamp"
+COVERAGE = "relc_slo:window_coverage:ratio"
+REMAINING = "relc_slo:error_budget_remaining:ratio"
+WINDOW_RATIO = "relc_slo:error_ratio:window"  # the error ratio over the SLO's own window, whatever its length
+# Budget alerts say how much of the window the estimate rests on, read when the alert fires; the selector is
+# built from the alert's own labels, so no source text enters the template.
+COVERED = ("{{ with printf \"max(" + COVERAGE + "{service=%q,slo=%q})\" $labels.service $labels.slo | query }}"
+           "{{ if lt (. | first | value) 1.0 }}; estimated from the {{ . | first | value | humanizePercentage }} "
+           "of the window that has data so far{{ end }}{{ end }}")
 
 # Pure functions of a few windows and durations, asked for thousands of times per build.
 _duration = lru_cache(maxsize=1024, typed=True)(prom_duration)
@@ -29,15 +38,21 @@ def burn_name(window_s: int) -> str:
 
 
 class Facts:
-    """What the rules of one SLO repeat (its series selector, budget, labels, event rates), worked out once."""
+    """What the rules of one SLO repeat (its selectors, budget, labels, event rates), worked out once.
 
-    __slots__ = ("sli", "sel", "budget", "labels", "_rates")
+    `sel` ({service, slo}) reads recorded history over a range and is always aggregated, so series that an
+    earlier label set recorded count too and never meet the new ones in a vector match. `exact` (every label
+    the rules record) reads the current value: series of an earlier label set, which linger for the lookback
+    after a restart, never match it."""
+
+    __slots__ = ("sli", "sel", "exact", "budget", "labels", "_rates")
 
     def __init__(self, slo: ir.SLO):
         self.sli = slo.sli
         self.sel = slo_selector(slo)
-        self.budget = fmt_number(slo.error_budget)
         self.labels = base_labels(slo)
+        self.exact = "{" + ",".join(f"{name}={quote(value)}" for name, value in self.labels.items()) + "}"
+        self.budget = fmt_number(slo.error_budget)
         self._rates: Rates | None | bool = False
 
     @property
@@ -83,13 +98,12 @@ def sli_rules(slo: ir.SLO, facts: Facts | None = None) -> list[dict]:
         return [_record(ratio_name(w), _raw_ratio(slo, w, sel), labels) for w in windows(slo)]
     bad, total = rates.at(BASE_WINDOW_S)
     rules = [_record(BAD, bad, labels), _record(TOTAL, total, labels),
-             _record(ratio_name(BASE_WINDOW_S), f"{BAD}{sel} / {TOTAL}{sel}", labels)]
+             _record(ratio_name(BASE_WINDOW_S), f"{BAD}{facts.exact} / {TOTAL}{facts.exact}", labels)]
     for window_s in windows(slo):
         if window_s == BASE_WINDOW_S:
             continue
         if window_s >= DERIVED_FROM_S:
-            w = _duration(window_s)
-            expr = f"sum_over_time({BAD}{sel}[{w}]) / sum_over_time({TOTAL}{sel}[{w}])"
+            expr = f"{_summed(BAD, sel, window_s)} / {_summed(TOTAL, sel, window_s)}"
         else:
             bad, total = rates.at(window_s)
             expr = f"({bad}) / ({total})"
@@ -97,28 +111,53 @@ def sli_rules(slo: ir.SLO, facts: Facts | None = None) -> list[dict]:
     return rules
 
 
+def _summed(name: str, sel: str, window_s: int) -> str:
+    """A recorded series summed over a range, across every label set it was recorded under."""
+    return f"sum(sum_over_time({name}{sel}[{_duration(window_s)}]))"
+
+
+def _mean(name: str, sel: str, window_s: int) -> str:
+    """The mean of a recorded series' samples over a range, across every label set it was recorded under."""
+    return f"{_summed(name, sel, window_s)} / sum(count_over_time({name}{sel}[{_duration(window_s)}]))"
+
+
 def _raw_ratio(slo: ir.SLO, window_s: int, sel: str) -> str:
     """A raw ratio gives no counts to sum, so long windows average the recorded 5m ratio (time-weighted)."""
     if window_s >= DERIVED_FROM_S:
-        return f"avg_over_time({ratio_name(BASE_WINDOW_S)}{sel}[{_duration(window_s)}])"
+        return _mean(ratio_name(BASE_WINDOW_S), sel, window_s)
     return raw_error_ratio(slo.sli, window_s)  # type: ignore[arg-type]
 
 
 def metadata_rules(slo: ir.SLO, service: ir.Service, facts: Facts | None = None) -> list[dict]:
     """Series that dashboards and other tools read instead of re-deriving the SLO's numbers."""
     facts = facts or Facts(slo)
-    labels, sel, budget = facts.labels, facts.sel, facts.budget
-    info = {**labels, "owner": service.owner, "objective": fmt_percent(slo.objective),
+    labels, exact, budget = facts.labels, facts.exact, facts.budget
+    owner = {"owner": service.owner} if service.owner else {}
+    info = {**labels, **owner, "objective": fmt_percent(slo.objective),
             "window": _duration(slo.window_s), "sli_kind": slo.sli.kind}
     return [
         _record("relc_slo:objective:ratio", f"vector({fmt_number(slo.objective)})", labels),
         _record("relc_slo:error_budget:ratio", f"vector({budget})", labels),
         _record("relc_slo:window:days", f"vector({fmt_number(slo.window_s / 86400)})", labels),
         _record("relc_slo_info", "vector(1)", info),
-        _record(burn_name(BASE_WINDOW_S), f"{ratio_name(BASE_WINDOW_S)}{sel} / {budget}", labels),
-        _record(burn_name(slo.window_s), f"{ratio_name(slo.window_s)}{sel} / {budget}", labels),
-        _record("relc_slo:error_budget_remaining:ratio", f"1 - {burn_name(slo.window_s)}{sel}", labels),
+        _record(burn_name(BASE_WINDOW_S), f"{ratio_name(BASE_WINDOW_S)}{exact} / {budget}", labels),
+        _record(burn_name(slo.window_s), f"{ratio_name(slo.window_s)}{exact} / {budget}", labels),
+        _record(WINDOW_RATIO, f"{ratio_name(slo.window_s)}{exact}", labels),
+        *coverage_rules(slo, facts),
+        _record(REMAINING, f"1 - {burn_name(slo.window_s)}{exact} * {COVERAGE}{exact}", labels),
     ]
+
+
+def coverage_rules(slo: ir.SLO, facts: Facts) -> list[dict]:
+    """How much of the SLO window relc's recorded series cover: the first time they held data (kept by the rule
+    reading its own earlier values, under any label set), and that age as a share of the window, at most 1.
+    Until the window is covered, the budget spent is the bad events seen so far against the budget of a whole
+    window at the traffic seen so far, so a blip in the first hours is not read as a month's budget gone."""
+    present = f"{TOTAL}{facts.exact}" if facts.rates is not None else f"{ratio_name(BASE_WINDOW_S)}{facts.exact}"
+    since = (f"min(min_over_time({SINCE}{facts.sel}[{_duration(slo.window_s)}]))"
+             f" or (vector(time()) and on() {present})")
+    return [_record(SINCE, since, facts.labels),
+            _record(COVERAGE, f"clamp_max((time() - {SINCE}{facts.exact}) / {slo.window_s}, 1)", facts.labels)]
 
 
 def burn_alert(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options: Options,
@@ -133,22 +172,19 @@ def burn_alert(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options:
 
 def burn_expr(tier: ir.AlertTier, policy: ir.AlertPolicy, facts: Facts) -> str:
     """A tier's alert expression alone: what a runbook page shows, without building the whole rule."""
-    sel, budget = facts.sel, facts.budget
+    exact, budget = facts.exact, facts.budget
     factor = fmt_number(tier.burn_rate)
-    expr = (f"(\n  {ratio_name(tier.long_window_s)}{sel} / {budget} > {factor}\nand\n"
-            f"  {ratio_name(tier.short_window_s)}{sel} / {budget} > {factor}\n)")
+    expr = (f"(\n  {ratio_name(tier.long_window_s)}{exact} / {budget} > {factor}\nand\n"
+            f"  {ratio_name(tier.short_window_s)}{exact} / {budget} > {factor}\n)")
     if policy.min_events:
         expr += f"\nand on()\n  {_events_in(facts, tier.long_window_s)} >= {policy.min_events}"
     return expr
 
 
 def _events_in(facts: Facts, window_s: int) -> str:
-    """Events seen in a window: from the source for short windows (exact from the first scrape on),
-    from the recorded 5m rate for day-plus windows (stretched over the window until it has that much history)."""
-    if window_s < DERIVED_FROM_S:
-        _, total = facts.rates.at(window_s)  # type: ignore[union-attr]
-        return f"{total} * {window_s}"
-    return f"avg_over_time({TOTAL}{facts.sel}[{_duration(window_s)}]) * {window_s}"
+    """Events in a window, from the total rate the rules already record (the source is read once, for every
+    tier): its mean over the window times the window, stretched over the window until it has that much history."""
+    return f"({_mean(TOTAL, facts.sel, window_s)}) * {window_s}"
 
 
 def no_data_alert(slo: ir.SLO, policy: ir.AlertPolicy, options: Options, facts: Facts | None = None) -> dict:
@@ -167,18 +203,19 @@ def no_data_alert(slo: ir.SLO, policy: ir.AlertPolicy, options: Options, facts: 
 
 def no_data_expr(slo: ir.SLO, facts: Facts | None = None) -> str:
     """The no-data alert's expression alone (see burn_expr)."""
+    # absent() copies the selector's equality matchers into its result; sum() drops them, so the no-data alert
+    # carries the same labels as the SLO's other alerts.
     if isinstance(slo.sli, ir.LatencySLI):
-        return f"absent({render_selector(slo.sli.histogram, suffix='_count')})"
+        return f"sum(absent({render_selector(slo.sli.histogram, suffix='_count')}))"
     if isinstance(slo.sli, ir.EventsSLI) and isinstance(slo.sli.total, ir.Selector):
-        return f"absent({render_selector(slo.sli.total)})"
-    return f"absent({ratio_name(BASE_WINDOW_S)}{facts.sel if facts else slo_selector(slo)})"
+        return f"sum(absent({render_selector(slo.sli.total)}))"
+    return f"sum(absent({ratio_name(BASE_WINDOW_S)}{(facts or Facts(slo)).exact}))"
 
 
 def budget_alerts(slo: ir.SLO, budget_policy: ir.BudgetPolicy, options: Options,
                   facts: Facts | None = None) -> list[dict]:
     """One alert per policy threshold, each firing only in its band, so people see the step they are on."""
-    sel = facts.sel if facts else slo_selector(slo)
-    remaining = f"relc_slo:error_budget_remaining:ratio{sel}"
+    remaining = f"{REMAINING}{(facts or Facts(slo)).exact}"
     rules = []
     thresholds = budget_policy.thresholds  # sorted by remaining, highest first
     for index, threshold in enumerate(thresholds):
@@ -190,13 +227,13 @@ def budget_alerts(slo: ir.SLO, budget_policy: ir.BudgetPolicy, options: Options,
                   "alert_tier": f"budget-{level}".replace("%", "pct"), **slo.labels}
         state = "is exhausted" if not threshold.remaining else f"is at or below {human_percent(threshold.remaining)}"
         actions = "; ".join(a.rstrip(" .") for a in threshold.actions) + "."
+        commits = escape_template(f" Policy `{budget_policy.name}` commits to: {actions}"
+                                  + (f" Notify: {threshold.notify}." if threshold.notify else ""))
         notes = {"summary": f"{slo.service}/{slo.name} error budget {state}",
                  "description": (f"The {_duration(slo.window_s)} error budget of {slo.service}/{slo.name} "
-                                 f"{state} ({{{{ $value | humanizePercentage }}}} left). Policy "
-                                 f"`{budget_policy.name}` commits to: {actions}"
-                                 + (f" Notify: {threshold.notify}." if threshold.notify else ""))}
+                                 f"{state} ({{{{ $value | humanizePercentage }}}} left{COVERED}).{commits}")}
         rules.append(_alert(f"{slo.alert_name}ErrorBudget", expr, labels, notes, None, options,
-                            anchor="error-budget-policy", slo=slo, escape_keys=("description",)))
+                            anchor="error-budget-policy", slo=slo))
     return rules
 
 
@@ -217,9 +254,10 @@ def _burn_annotations(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, o
 
 
 def _alert(name: str, expr: str, labels: dict[str, str], notes: dict[str, str], policy: ir.AlertPolicy | None,
-           options: Options, anchor: str, slo: ir.SLO, escape_keys: tuple[str, ...] = ()) -> dict:
-    """Assemble an alert; text from the source is escaped so Prometheus' templating leaves it literal."""
-    annotations = {key: (escape_partly(value) if key in escape_keys else value) for key, value in notes.items()}
+           options: Options, anchor: str, slo: ir.SLO) -> dict:
+    """Assemble an alert; text from the source is escaped so Prometheus' templating leaves it literal (the
+    generated annotations escape what they quote from the source themselves)."""
+    annotations = dict(notes)
     annotations["runbook_url"] = runbook_url(slo, anchor, options)
     if options.dashboard_base_url:
         annotations["dashboard_url"] = dashboard_url(slo, options)
@@ -248,12 +286,6 @@ def _base(url: str) -> str:
 def escape_template(text: str) -> str:
     """Source text is literal: keep Prometheus' Go templating from interpreting `{{` in it."""
     return text.replace("{{", '{{ "{{" }}')
-
-
-def escape_partly(text: str) -> str:
-    """Escape source text around relc's own `{{ $value ... }}` placeholders, which must stay live."""
-    marker = "{{ $value | humanizePercentage }}"
-    return marker.join(escape_template(part) for part in text.split(marker))
 
 
 def _record(name: str, expr: str, labels: dict[str, str]) -> dict:

@@ -1,7 +1,7 @@
 """SLI to PromQL: the error-rate, event-rate and error-ratio expressions the Prometheus rules record."""
 from __future__ import annotations
 
-import re
+from decimal import Decimal
 from functools import lru_cache
 
 from relc.compiler import ir
@@ -19,14 +19,27 @@ def rate(query: ir.Selector | ir.RawQuery, window: str) -> str:
 
 
 def le_matcher(sli: ir.LatencySLI) -> ir.LabelMatcher:
-    """Match the threshold bucket whether the exporter wrote `0.3`, `0.30` or `1` vs `1.0` (Prometheus 3)."""
-    if sli.le is not None:
-        return ir.LabelMatcher(name="le", op="=", value=sli.le)
-    text = fmt_number(sli.threshold_seconds)
-    if "e" in text or "E" in text:
-        return ir.LabelMatcher(name="le", op="=~", value=re.escape(text) + "|" + re.escape(repr(sli.threshold_seconds)))
-    pattern = re.escape(text) + ("0*" if "." in text else r"(\.0*)?")
-    return ir.LabelMatcher(name="le", op="=~", value=pattern)
+    """Match the threshold bucket however the exporter spelt its bound: `0.25`, `0.250`, `2.5e-01`, `1e+06`,
+    `1000000.0` (Prometheus 3 normalises `1` to `1.0`); `le` written in the source is read as the same number."""
+    value = Decimal(sli.le) if sli.le is not None else Decimal(repr(sli.threshold_seconds))
+    return ir.LabelMatcher(name="le", op="=~", value=bound_pattern(value))
+
+
+def bound_pattern(value: Decimal) -> str:
+    """A regular expression for every decimal and scientific spelling of one finite, positive number."""
+    sign, digits, exponent = value.normalize().as_tuple()
+    text = "".join(map(str, digits)).rstrip("0") or "0"
+    point = len(digits) + int(exponent)  # where the decimal point falls in `text`
+    if point <= 0:
+        plain = "0\\." + "0" * -point + text + "0*"
+    elif point >= len(text):
+        plain = text + "0" * (point - len(text)) + r"(\.0*)?"
+    else:
+        plain = text[:point] + r"\." + text[point:] + "0*"
+    mantissa = text[0] + (r"\." + text[1:] + "0*" if len(text) > 1 else r"(\.0*)?")
+    power = point - 1
+    scientific = mantissa + "[eE]" + (r"\+?0*" + str(power) if power >= 0 else "-0*" + str(-power))
+    return f"{plain}|{scientific}"
 
 
 def bad_and_total(sli: ir.EventsSLI | ir.LatencySLI, window_s: int) -> tuple[str, str]:

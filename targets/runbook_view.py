@@ -228,8 +228,11 @@ def sli_sentence(sli: ir.SLI) -> Md:
     if isinstance(sli, ir.LatencySLI):
         threshold = (f"{fmt_number(sli.threshold_seconds * 1000)}ms" if sli.threshold_seconds < 1
                      else f"{fmt_number(sli.threshold_seconds)}s")
+        buckets = f"count by (le) ({render_selector(sli.histogram, suffix='_bucket')})"
         return Md(f"Requests slower than {md(threshold)} are bad, read from the histogram "
-                  f"{code(_selector(sli.histogram))}.")
+                  f"{code(_selector(sli.histogram))}. {md(threshold)} must be one of its bucket bounds: if no "
+                  f"bucket has it as its `le`, every request counts as bad and this SLO pages at once "
+                  f"(list the bounds with {code(buckets)}).")
     if isinstance(sli, ir.RawSLI):
         return Md("The share of bad events is a PromQL error ratio written in the source "
                   "(see [Diagnosis](#diagnosis)).")

@@ -206,6 +206,18 @@ def _selectors_under(node) -> list:
     return found
 
 
+# Labels a series carries only when the source sets them; the overview fills them in (`label_replace`).
+FILLED = {"relc_slo_info": {"owner"}}
+
+
+def test_an_unset_owner_is_not_recorded_and_the_overview_says_not_set(tmp_path: Path):
+    (tmp_path / "a.relc").write_text("service a { slo x { objective = 99%  sli events { bad = e_total "
+                                     "total = t_total } } }\n")
+    assert "owner" not in recorded_labels(tmp_path)["relc_slo_info"]
+    overview = dashboards(tmp_path)[f"{grafana.JSON_DIR}/{grafana.OVERVIEW_UID}.json"]
+    assert any('"owner", "not set", "owner", ""' in expr for expr in queries(overview))
+
+
 def aggregate_problems(expr: str, labels: dict[str, set[str]]) -> list[str]:
     """An overview query reads every SLO: each series it names is recorded (for some SLO), it pins no SLO, only
     relc's alerts (those with an alert_tier) count, and each `by`/`on` label is on every series it groups."""
@@ -228,8 +240,9 @@ def aggregate_problems(expr: str, labels: dict[str, set[str]]) -> list[str]:
             grouped = _selectors_under(node.lhs) + _selectors_under(node.rhs)
         else:
             return
-        problems.extend(f"{sel.name} lacks {sorted(wanted - labels.get(sel.name, set()))}" for sel in grouped
-                        if not wanted <= labels.get(sel.name, set()))
+        problems.extend(f"{sel.name} lacks {sorted(wanted - labels.get(sel.name, set()) - FILLED.get(sel.name, set()))}"
+                        for sel in grouped
+                        if not wanted <= labels.get(sel.name, set()) | FILLED.get(sel.name, set()))
     promql_parser.walk(tree, check)
     return problems
 
@@ -406,13 +419,14 @@ def test_overview_queries_in_prometheus(tmp_path: Path):
     rules.write_text("groups: []\n")
     long_name = "b-" + "very-long-service-name-" * 3
     series = []
-    for replica, remaining, burn in (("a", "0.5", "2"), ("b", "0.4", "3")):
+    for replica, remaining, burn, ratio in (("a", "0.5", "2", "0.0005"), ("b", "0.4", "3", "0.0006")):
         for service in ("checkout", long_name):
             slo = f'service="{service}",slo="availability",replica="{replica}"'
             series += [{"series": f'relc_slo_info{{{slo},owner="team",objective="99.9%",window="30d",'
                                   f'sli_kind="events"}}', "values": "1x5"},
                        {"series": f"relc_slo:error_budget_remaining:ratio{{{slo}}}", "values": f"{remaining}x5"},
                        {"series": f"relc_slo:error_budget:ratio{{{slo}}}", "values": "0.001x5"},
+                       {"series": f"relc_slo:error_ratio:window{{{slo}}}", "values": f"{ratio}x5"},
                        {"series": f"relc_slo:burn_rate:rate5m{{{slo}}}", "values": f"{burn}x5"}]
     series += [{"series": 'ALERTS{alertname="CheckoutAvailabilityBudgetBurn",alertstate="firing",'
                           'alert_tier="page-fast",severity="page",service="checkout",slo="availability"}',

@@ -358,3 +358,20 @@ def test_import_command_writes_a_file_and_checks_the_format(tmp_path: Path):
     assert result.exit_code == 1 and "RELC603" in result.output and "relc import sloth" in result.output
     result = CliRunner().invoke(import_command, ["sloth", str(tmp_path / "missing.yml")])
     assert result.exit_code == 1 and "RELC201" in result.output
+
+
+def test_labels_owner_becomes_the_owner_and_stays_a_label():
+    text = """\
+version: prometheus/v1
+service: svc
+labels: {owner: team-a, tier: "1"}
+slos:
+  - name: a
+    objective: 99
+    sli: {events: {error_query: "sum(rate(e[{{.window}}]))", total_query: "sum(rate(t[{{.window}}]))"}}
+    alerting: {name: A, page_alert: {disable: true}, ticket_alert: {disable: true}}
+"""
+    project, diags = compile_yaml("m.yml", text)
+    assert project is not None, diags
+    (service,) = project.services
+    assert service.owner == "team-a" and service.slos[0].labels == {"owner": "team-a", "tier": "1"}

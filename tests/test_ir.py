@@ -94,7 +94,8 @@ def test_ir_is_frozen():
     (0.3, None, ["0.3", "0.30"], ["0.03", "0.35", "3"]),
     (1.0, None, ["1", "1.0", "1.00"], ["10", "0.1", "1.5"]),
     (2.5, None, ["2.5"], ["25", "2.05"]),
-    (1.0, "1.0", ["1.0"], ["1"]),
+    (1.0, "1.0", ["1.0", "1", "1e+00"], ["10", "0.1"]),   # `le` is read as the number it spells
+    (1e6, None, ["1e+06", "1000000", "1000000.0", "1E6"], ["1e+05", "100000"]),
 ])
 def test_latency_bucket_matcher(seconds, le, matches, rejects):
     import re

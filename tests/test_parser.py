@@ -22,7 +22,7 @@ def attr_value(src: str):
 @pytest.mark.parametrize("src, kind, data", [
     ('"plain"', "string", "plain"),
     (r'"tab\tquote\"back\\slash\nnl"', "string", 'tab\tquote"back\\slash\nnl'),
-    (r'"\u00e9\u{1F680}\0"', "string", "é🚀\0"),
+    (r'"\u00e9\u{1F680}\t"', "string", "é🚀\t"),
     ('r"no \\escapes here"', "raw", "no \\escapes here"),
     ('r#"has "quotes" and\nlines"#', "raw", 'has "quotes" and\nlines'),
     ("99.95%", "percent", Decimal("99.95")),

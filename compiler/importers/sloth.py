@@ -277,6 +277,10 @@ def service_blocks(parts: list[SlothService]) -> list[tuple[SlothService, Block]
         first = group[0]
         same = len({tuple((k.text, v.text) for k, v in p.labels) for p in group}) == 1
         items: list = [first.labels_attr] if same and first.labels_attr is not None else []
+        owners = {v.text: v for p in group for k, v in p.labels if k.text == "owner"}
+        if len(owners) == 1 and all(any(k.text == "owner" for k, _ in p.labels) for p in group):
+            (owner,) = owners.values()  # Sloth's `labels.owner` is who owns the service: relc's `owner`
+            items.insert(0, tree.attr("owner", tree.string(owner.text, owner.span), owner.span))
         for part in group:
             items.extend(part.slos if same else [_push_labels(s, part) for s in part.slos])
         out.append((first, tree.block("service", first.name, items, first.span, first.kind_span, first.name_span)))
