@@ -81,8 +81,6 @@ def test_rule_files_pass_promtool_check(domain: str, tmp_path: Path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="label change breaks day-window rules; fixed in the generator next")
 def test_label_change_and_reload_keep_every_rule_healthy_and_every_tier_firing(tmp_path: Path):
     old_rules, new_rules = build_rules(tmp_path, "shop"), build_rules(tmp_path, "store")
     prom = PrometheusServer(tmp_path / "prometheus", evaluation_interval="1s")
