@@ -48,6 +48,11 @@ def fmt_number(value: float) -> str:
     return text
 
 
+def human_number(value: float) -> str:
+    """Four significant digits for people (0.933333333333 -> 0.9333, 14.4 -> 14.4); rules keep full precision."""
+    return fmt_number(float(format(value, ".4g")))
+
+
 def fmt_percent(fraction: float) -> str:
     return fmt_number(fraction * 100) + "%"
 

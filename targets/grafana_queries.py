@@ -40,6 +40,23 @@ def window_coverage(slo: ir.SLO) -> str:
     return f"{prometheus_rules.COVERAGE}{selector(slo)}"
 
 
+def traffic(slo: ir.SLO) -> str:
+    """All events per second over 5m, from the rate the rules record (events and latency SLIs)."""
+    return f"{prometheus_rules.TOTAL}{selector(slo)}"
+
+
+def bad_traffic(slo: ir.SLO) -> str:
+    return f"{prometheus_rules.BAD}{selector(slo)}"
+
+
+def latency_quantile(slo: ir.SLO, quantile: float) -> str:
+    """A percentile of a latency SLI's histogram; the one panel that reads the source, as relc records no buckets."""
+    from relc.compiler.promql import render_selector
+
+    buckets = render_selector(slo.sli.histogram, suffix="_bucket")  # type: ignore[union-attr]
+    return f"histogram_quantile({quantile}, sum by (le) (rate({buckets}[$__rate_interval])))"
+
+
 def burn_now(slo: ir.SLO, filtered: bool = True) -> str:
     """The 5m burn rate: how fast the budget goes right now (1 = exactly sustainable)."""
     return f"{burn_name(BASE_WINDOW_S)}{selector(slo, filtered)}"

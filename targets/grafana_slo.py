@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from relc.compiler import ir
-from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_percent
+from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_number, human_percent
 from relc.compiler.units import prom_duration as _prom_duration
 from relc.targets import Options
 from relc.targets import grafana_panels as gp
@@ -44,6 +44,9 @@ def service_row(slo: ir.SLO, y: int, options: Options) -> tuple[list[dict], int]
     panels = [gp.row(f"{key}/row", title, y)]
     panels += _status(slo, y + 1, links)
     y += 9
+    traffic = _traffic(slo, y, links)
+    panels += traffic
+    y += 8 if traffic else 0
     tiers, y = _burn_rates(slo, y, links)
     panels += tiers
     panels += _alerts_and_runbook(slo, y, options, links)
@@ -73,6 +76,40 @@ def _status(slo: ir.SLO, y: int, links: list[dict]) -> list[dict]:
         unit="percentunit", decimals=1, thresholds=budget_colours, threshold_style="dashed+area", links=links,
         time_from=window, soft_min=0, overrides=gp.dashed_series(COVERED, "blue"))
     return [budget, burn, sli, burndown]
+
+
+def _traffic(slo: ir.SLO, y: int, links: list[dict]) -> list[dict]:
+    """What an SRE asks first: how many requests, and for a latency SLO how fast they are against the threshold."""
+    key = f"{slo.service}/{slo.name}"
+    if isinstance(slo.sli, ir.RawSLI):
+        return []  # a raw error ratio names no events to count
+    latency = isinstance(slo.sli, ir.LatencySLI)
+    width = 12 if latency else 24
+    traffic = gp.timeseries(
+        f"{key}/traffic", "Traffic (events per second, 5m)", TRAFFIC_TEXT, gp.grid(0, y, width, 8),
+        gp.targets((q.traffic(slo), "all events"), (q.bad_traffic(slo), "bad events")), unit="reqps",
+        thresholds=gp.steps((None, "green")), threshold_style="off", links=links, soft_min=0)
+    if not latency:
+        return [traffic]
+    threshold = slo.sli.threshold_seconds  # type: ignore[union-attr]
+    percentiles = gp.timeseries(
+        f"{key}/latency", "Latency percentiles", _latency_text(threshold), gp.grid(12, y, 12, 8),
+        gp.targets(*((q.latency_quantile(slo, p), f"p{fmt_number(p * 100)}") for p in LATENCY_QUANTILES)),
+        unit="s", thresholds=gp.steps((None, "green"), (threshold, "red")), threshold_style="dashed", links=links,
+        soft_min=0)
+    return [traffic, percentiles]
+
+
+TRAFFIC_TEXT = ("Events per second over 5 minutes, from relc's recorded rates: all events and bad ones. A drop to "
+                "zero is an outage upstream or a scrape that stopped, not a healthy SLO.")
+LATENCY_QUANTILES = (0.5, 0.9, 0.99)
+
+
+@lru_cache(maxsize=256, typed=True)
+def _latency_text(threshold: float) -> str:
+    return (f"Request latency percentiles from the histogram (interpolated within buckets by histogram_quantile); "
+            f"the dashed line is the SLO's threshold, {markdown_text(fmt_number(threshold))}s. Requests above it "
+            "are the SLO's bad events.")
 
 
 def burn_steps(slo: ir.SLO) -> dict:
@@ -114,7 +151,7 @@ def _tier_panel(slo: ir.SLO, tier: ir.AlertTier, pos: dict, links: list[dict]) -
 def _tier_parts(tier: ir.AlertTier) -> tuple:
     """Title, description, thresholds and window names of a tier's panel: the same for every SLO on its policy."""
     long_w, short_w, factor = prom_duration(tier.long_window_s), prom_duration(tier.short_window_s), tier.burn_rate
-    title = f"Burn rate: {tier.name} ({long_w}/{short_w} > {fmt_number(factor)}x)"
+    title = f"Burn rate: {tier.name} ({long_w}/{short_w} > {human_number(factor)}x)"
     return title, _tier_text(tier), gp.steps((None, "green"), (factor, "red")), long_w, short_w
 
 
@@ -181,7 +218,7 @@ def _burndown_text(policy: str | None) -> str:
 def _tier_text(tier: ir.AlertTier) -> str:
     long_w, short_w = prom_duration(tier.long_window_s), prom_duration(tier.short_window_s)
     return (f"Tier {markdown_text(tier.name)} (severity {markdown_text(tier.severity)}) fires when the burn rate "
-            f"over both {long_w} and {short_w} exceeds {markdown_text(fmt_number(tier.burn_rate))}x, "
+            f"over both {long_w} and {short_w} exceeds {markdown_text(human_number(tier.burn_rate))}x, "
             f"i.e. {markdown_text(human_percent(tier.budget_consumed))} of the budget spent in {long_w}.")
 
 

@@ -24,6 +24,7 @@ WIDTH, HEIGHT = 800, 420
 LEFT, RIGHT, TOP, BOTTOM = 78, 560, 44, 360          # plot area; the legend sits right of it
 COLORS = ("#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 DASHES = ("", "8 4", "3 3", "10 3 3 3")              # overlapping tiers (same budget spent) stay visible
+OVERLAP_SHIFT = 3.5                                   # pixels between lines that would lie on each other
 DURATION_TICKS = (1, 10, 60, 300, 900, 3600, 21600, 86400, 259200, 604800, 2592000, 7776000, 31536000)
 _UNSAFE = re.compile(r"[^A-Za-z0-9.]+")
 
@@ -94,8 +95,8 @@ def _plot(window_s: int, budget: float, tiers: tuple[TierKey, ...]) -> str:
     y_hi = window_s * budget / x_lo * 1.2
     scale = _Scale(x_lo, 1.0, y_lo, y_hi)
     parts = [*_grid(scale), _budget_line(window_s * budget, scale)]
-    for index, tier in enumerate(tiers):
-        parts.append(_tier_line(tier, budget, scale, index))
+    for index, (tier, rank) in enumerate(zip(tiers, _overlap_ranks(tiers))):
+        parts.append(_tier_line(tier, budget, scale, index, rank))
     parts += _legend(tiers, budget)
     parts.append("</svg>\n")
     return "\n".join(parts)
@@ -173,16 +174,35 @@ def _budget_line(budget_s: float, scale: _Scale) -> str:
             f'y2="{_n(scale.y(budget_s / x2))}" stroke="#888" stroke-width="1.5" stroke-dasharray="6 4"/>')
 
 
-def _tier_line(tier: TierKey, budget: float, scale: _Scale, index: int) -> str:
-    """From the tier's threshold (it fires after one long window) to a total outage."""
+def _overlap_ranks(tiers: tuple[TierKey, ...]) -> list[tuple[int, int]]:
+    """Tiers that spend the same budget when they fire (burn rate x long window) lie on one line where both are
+    drawn (ticket-fast 3x/1d and ticket-slow 1x/3d): each tier's rank among them, and how many there are."""
+    def spent(tier: TierKey) -> float:
+        return float(f"{tier.burn_rate * tier.long_window_s:.9g}")
+
+    sizes = Counter(spent(tier) for tier in tiers)
+    seen: Counter = Counter()
+    ranks = []
+    for tier in tiers:
+        ranks.append((seen[spent(tier)], sizes[spent(tier)]))
+        seen[spent(tier)] += 1
+    return ranks
+
+
+def _tier_line(tier: TierKey, budget: float, scale: _Scale, index: int, overlap: tuple[int, int] = (0, 1)) -> str:
+    """From the tier's threshold (it fires after one long window) to a total outage. A line that would lie on an
+    earlier one is drawn thinner, on top of it and shifted by a few pixels, so both stay visible."""
     threshold = tier.burn_rate * budget
     at = tier.burn_rate * budget * tier.long_window_s
     color, dash = COLORS[index % len(COLORS)], DASHES[index % len(DASHES)]
-    x1, y1 = _n(scale.x(threshold)), _n(scale.y(at / threshold))
-    x2, y2 = _n(scale.x(1.0)), _n(scale.y(at))
+    rank, sharing = overlap
+    shift = rank * OVERLAP_SHIFT
+    x1, y1 = _n(scale.x(threshold)), _n(scale.y(at / threshold) + shift)
+    x2, y2 = _n(scale.x(1.0)), _n(scale.y(at) + shift)
     dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    width = "4.5" if rank == 0 and sharing > 1 else "2.5"  # the first of a shared line is wide, later ones on top
     return (f'<g><title>{escape(_tier_label(tier, budget))}</title>\n'
-            f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{color}" stroke-width="2.5"{dash_attr}/>\n'
+            f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{color}" stroke-width="{width}"{dash_attr}/>\n'
             f'<circle cx="{x1}" cy="{y1}" r="4" fill="{color}"/></g>')
 
 

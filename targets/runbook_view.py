@@ -123,7 +123,8 @@ class Page:
     budget_policy: BudgetPolicy | None
     runbook: Runbook | None
     alerts_link_to: str        # where the alerts' runbook_url points when it is not this page
-    queries: tuple[Query, ...]
+    first_checks: tuple[Query, ...]  # what a paged person looks at first: burn now, error ratios, budget left
+    queries: tuple[Query, ...]       # the rest of the diagnosis, down to the source metrics
     dashboard_uid: str
     dashboard_url: str
     chart: str                 # relative path of the page's shared SVG chart, "../_charts/NAME.svg"; "" for none
@@ -155,6 +156,7 @@ def page(slo: ir.SLO, service: ir.Service, options: Options, index: str, chart: 
     facts = Facts(slo)
     tiers = tier_views(slo, facts)
     objective, window, budget, odds, outage, rows = budget_figures(slo.objective, slo.error_budget, slo.window_s)
+    found = queries(slo)
     return Page(
         service=service.name, owner=service.owner, service_description=service.description, slo=slo.name,
         description=slo.description, objective=objective, window=window,
@@ -163,7 +165,8 @@ def page(slo: ir.SLO, service: ir.Service, options: Options, index: str, chart: 
         min_events=policy.min_events if policy else 0, no_data=no_data_view(slo),
         no_data_query=no_data_expr(slo, facts),
         budget_policy=budget_policy_view(slo), runbook=runbook_view(slo.runbook),
-        alerts_link_to=alerts_link_to(slo), queries=queries(slo), dashboard_uid=dashboard_uid(slo.service),
+        alerts_link_to=alerts_link_to(slo), first_checks=found[:FIRST_CHECKS], queries=found[FIRST_CHECKS:],
+        dashboard_uid=dashboard_uid(slo.service),
         dashboard_url=dashboard_url(slo, options) if options.dashboard_base_url else "",
         chart=chart, index=f"../{index}")
 
@@ -200,9 +203,7 @@ def tier_figures(name: str, severity: str, burn_rate: float, long_window_s: int,
             burn_rate <= 1)
 
 
-def figure(value: float) -> str:
-    """Four significant digits for people (0.933333 -> 0.9333); the rules keep full precision."""
-    return fmt_number(float(format(value, ".4g")))
+figure = _memo(units.human_number)  # four significant digits for people; the rules keep full precision
 
 
 def one_in(budget: float) -> str:
@@ -287,14 +288,18 @@ def alerts_link_to(slo: ir.SLO) -> str:
     return ""
 
 
+FIRST_CHECKS = 3  # the queries "Check first" shows; the rest are in "Diagnosis"
+
+
 def queries(slo: ir.SLO) -> tuple[Query, ...]:
     """PromQL to paste into Prometheus or Grafana Explore, from relc's recorded series to the raw metrics."""
     sel = slo_selector(slo)
     found = [
-        Query(Md("Error ratio over every window relc records (5m up to the SLO window)"),
+        Query(Md("How fast the budget burns right now: the burn rate over the last 5 minutes (1 = exactly "
+                 "sustainable)"), f"relc_slo:burn_rate:rate5m{sel}"),
+        Query(Md("Since when: the error ratio over every window relc records (5m up to the SLO window)"),
               '{__name__=~"relc_slo:error_ratio:rate.+",' + sel[1:]),
-        Query(Md("Burn rate over the last 5 minutes (1 = exactly sustainable)"), f"relc_slo:burn_rate:rate5m{sel}"),
-        Query(Md("Error budget remaining over the SLO window (1 = untouched, 0 = spent)"),
+        Query(Md("How much is left: the error budget remaining over the SLO window (1 = untouched, 0 = spent)"),
               f"relc_slo:error_budget_remaining:ratio{sel}"),
     ]
     if isinstance(slo.sli, ir.RawSLI):

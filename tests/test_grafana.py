@@ -14,7 +14,9 @@ from click.testing import CliRunner
 
 import relc.targets
 from relc.compiler.cli import main
+from relc.compiler import ir
 from relc.compiler.naming import dashboard_uid
+from relc.compiler.promql import render_selector
 from relc.compiler.pipeline import compile_paths
 from relc.targets import Options
 from relc.targets import grafana, grafana_queries, grafana_text
@@ -254,6 +256,13 @@ def test_every_query_parses_and_reads_only_recorded_series(case: str):
     overview = found.pop(f"{grafana.JSON_DIR}/{grafana.OVERVIEW_UID}.json")
     exprs = [expr for d in found.values() for expr in queries(d)]
     assert exprs
+    # The latency panel alone reads the source histogram (relc records no buckets): one SLO's own buckets.
+    histograms = {render_selector(s.sli.histogram, suffix="_bucket") for s in project(CASES[case]).slos()
+                  if isinstance(s.sli, ir.LatencySLI)}
+    quantiles = [e for e in exprs if e.startswith("histogram_quantile(")]
+    assert all(any(f"rate({h}[$__rate_interval])" in e for h in histograms) for e in quantiles), quantiles
+    assert bool(quantiles) == bool(histograms)
+    exprs = [e for e in exprs if e not in quantiles]
     assert inconsistencies(exprs, records, alerts) == []
     for expr in exprs:  # every selector is pinned to one SLO's series (or to ALERTS of that SLO)
         for name, matchers in selectors(expr):
@@ -644,3 +653,33 @@ def test_golden(case: str, tmp_path: Path, update_golden: bool):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     compare_tree(ROOT / "tests" / "golden" / "grafana" / case, tmp_path / "grafana", update_golden)
+
+
+def test_every_slo_with_events_shows_its_traffic_and_a_latency_slo_its_percentiles(tmp_path: Path):
+    (tmp_path / "a.relc").write_text("""\
+service a {
+  slo events { objective = 99%  sli events { bad = e_total  total = t_total } }
+  slo fast { objective = 99%  sli latency { histogram = d_seconds{job="a"}  threshold = 250ms } }
+  slo raw { objective = 99%  sli raw { error_ratio = r#"sum(rate(e[$window])) / sum(rate(t[$window]))"# } }
+}
+""")
+    panels = all_panels(board(tmp_path, "a"))
+    titles = {slo: [p["title"] for p in panels if f'slo="{slo}"' in exprs_of(p) or
+                    (slo == "fast" and "d_seconds_bucket" in exprs_of(p))] for slo in ("events", "fast", "raw")}
+    assert "Traffic (events per second, 5m)" in titles["events"] and "Latency percentiles" not in titles["events"]
+    assert {"Traffic (events per second, 5m)", "Latency percentiles"} <= set(titles["fast"])
+    assert not {"Traffic (events per second, 5m)", "Latency percentiles"} & set(titles["raw"])
+    latency = next(p for p in panels if p["title"] == "Latency percentiles")
+    assert [t["legendFormat"] for t in latency["targets"]] == ["p50", "p90", "p99"]
+    assert latency["fieldConfig"]["defaults"]["thresholds"]["steps"][-1]["value"] == 0.25
+    for expr in (t["expr"] for t in latency["targets"]):
+        promql_parser.parse(expr.replace("$__rate_interval", "1m"))
+
+
+def test_panel_titles_show_numbers_for_people(tmp_path: Path):
+    (tmp_path / "a.relc").write_text("""\
+alert_policy odd { tier t { severity = "page"  burn_rate = 2.123456789  long = 1h  short = 5m } }
+service a { slo x { objective = 99%  alert_policy = odd  sli events { bad = e_total  total = t_total } } }
+""")
+    titles = [p["title"] for p in all_panels(board(tmp_path, "a"))]
+    assert "Burn rate: t (1h/5m > 2.123x)" in titles

@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path, PurePosixPath
 
@@ -542,3 +543,17 @@ def test_cli_builds_runbooks_with_options(tmp_path: Path):
     result = CliRunner().invoke(main, ["build", "examples/shop", "-o", str(tmp_path), "-t", "runbook",
                                        "-O", f"runbook.templates={tmp_path / 'missing'}"])
     assert result.exit_code != 0 and "RELC403" in result.output
+
+
+def test_a_paged_person_reads_what_fired_what_to_check_and_what_to_do_first(tmp_path: Path):
+    """Top-down: what fired, what to check first, what to do, who owns it; the budget math and PromQL after."""
+    out = tmp_path / "out"
+    proc = subprocess.run(["relc", "build", "examples/shop", "-o", str(out), "--target", "runbook"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    for page in (out / "runbook").glob("*/*.md"):
+        text = page.read_text()
+        headings = [line for line in text.splitlines() if line.startswith("## ")]
+        assert headings[:4] == ["## What fired", "## Check first", "## What to do", "## Owner and escalation"], page
+        assert text.index("## What to do") < text.index("### Tier") if "### Tier" in text else True
+        assert text[:text.index("## What to do")].count("\n") < 60, f"{page}: What to do starts too far down"

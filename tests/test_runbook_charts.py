@@ -259,3 +259,19 @@ def test_a_teams_template_gets_the_shared_path_in_chart(tmp_path: Path):
     chart = image_of(shared, "checkout/availability.md")
     assert targets_of(page).count(f"../{chart}") == 2
     assert_links_resolve_on_disk(out)
+
+
+def test_tiers_on_one_line_are_drawn_apart():
+    """ticket-fast (3x over 1d) and ticket-slow (1x over 3d) spend the same budget when they fire, so their
+    detection lines coincide from 0.3% errors up: the later one is drawn thinner, on top, a few pixels off."""
+    from relc.targets.runbook_chart import ChartKey, TierKey, shared_chart
+
+    tiers = (TierKey("ticket-fast", "ticket", 3.0, 86400), TierKey("ticket-slow", "ticket", 1.0, 3 * 86400),
+             TierKey("page-fast", "page", 14.4, 3600))
+    svg = shared_chart(ChartKey(30 * 86400, 0.999, 0.001, tiers)).svg
+    lines = re.findall(r'</title>\n<line x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" y2="([\d.]+)" stroke="(#\w+)" '
+                       r'stroke-width="([\d.]+)"', svg)
+    fast, slow, page = lines
+    assert fast[2] == slow[2] and float(slow[3]) - float(fast[3]) >= 3      # same end, apart by pixels
+    assert float(fast[5]) > float(slow[5]) and svg.index(fast[4]) < svg.index(slow[4])  # wide under, thin on top
+    assert page[5] == "2.5"                                                  # a line of its own is unchanged
