@@ -12,6 +12,7 @@ import click
 from . import __version__
 from . import diagnostics as dg
 from .diagnostics import Diagnostic
+from .render import terminal_safe
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 BUG_URL = "https://github.com/relc-dev/relc/issues"
@@ -212,7 +213,7 @@ def build(paths: tuple[str, ...], out_dir: str | None, targets: tuple[str, ...],
             tail, after = step(out, outputs, texts, progress, force=force, started=started)
     _emit(diagnostics + tail, texts, fmt, all_warnings=all_warnings)
     if fmt == "text" and after:
-        click.echo(after, err=True)
+        click.echo(terminal_safe(after), err=True)
     sys.exit(EXIT_ERRORS if outputs is None or dg.has_errors(tail) else EXIT_OK)
 
 
@@ -351,13 +352,19 @@ def list_targets(verbose: bool) -> None:
 def run() -> None:
     """Entry point: never let a traceback reach the user."""
     try:
-        main(standalone_mode=True)
+        main(standalone_mode=False)
     except SystemExit:
         raise
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("relc: interrupted", err=True)
         sys.exit(130)
+    except click.ClickException as err:  # usage errors quote paths and values: print them terminal-safe
+        if err.ctx is not None:
+            click.echo(terminal_safe(err.ctx.get_usage()), err=True)
+            click.echo(f"Try '{err.ctx.command_path} -h' for help.", err=True)
+        click.echo(terminal_safe(f"Error: {err.format_message()}"), err=True)
+        sys.exit(err.exit_code)
     except Exception as err:  # noqa: BLE001 - the last line of defence
-        click.echo(f"relc: internal error: {type(err).__name__}: {err}. This is a bug in relc; please report it "
-                   f"at {BUG_URL} with the input that caused it.", err=True)
+        click.echo(terminal_safe(f"relc: internal error: {type(err).__name__}: {err}. This is a bug in relc; please "
+                                 f"report it at {BUG_URL} with the input that caused it."), err=True)
         sys.exit(EXIT_USAGE)

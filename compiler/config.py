@@ -13,7 +13,6 @@ from .diagnostics import Diagnostic, Related, Span
 
 CONFIG_NAME = "relc.yaml"
 MAX_CONFIG_BYTES = 1024 * 1024
-MAX_FLOW_DEPTH = 64  # libyaml's composer recurses on flow collections; deep ones crash the process
 
 
 @dataclass(frozen=True)
@@ -96,11 +95,19 @@ def _read(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
 
 
 def _parse(text: str, shown: str):
-    """(root node, data) with the C loader when present, or the diagnostic for text that is not YAML."""
+    """(root node, data) with the C loader when present, or the diagnostic for text that is not YAML.
+
+    The budgeted reader that guards Sloth and OpenSLO input reads the file first: an alias bomb, deep nesting,
+    a Python or custom tag or a duplicate key is refused there, located, before PyYAML builds anything."""
     import yaml
 
-    if _flow_depth(text) > MAX_FLOW_DEPTH:
-        return dg.make("RELC507", f"{shown} nests lists or mappings more than {MAX_FLOW_DEPTH} levels deep")
+    from .importers.yamlpos import load_documents
+
+    documents, found = load_documents(shown, text)
+    if found and not documents:  # refused outright (duplicate keys alone are reported below, with the rest)
+        first = found[0]
+        return dg.make("RELC507", first.message.replace("not valid YAML: ", "invalid YAML: "), first.span,
+                       hint=first.hint, related=first.related)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
@@ -113,20 +120,6 @@ def _parse(text: str, shown: str):
         return dg.make("RELC507", f"invalid YAML: {err}")
     finally:
         loader.dispose()
-
-
-def _flow_depth(text: str) -> int:
-    """An upper bound on `[`/`{` nesting, counted only when the text has enough brackets to matter."""
-    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
-        return 0
-    depth = deepest = 0
-    for char in text:
-        if char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth = max(0, depth - 1)
-    return deepest
 
 
 def _span(node, shown: str) -> Span:

@@ -199,8 +199,10 @@ def render_text(maths: list[dict]) -> str:
 
 
 def _md_cell(text: str) -> str:
-    """Source text in a table cell must not end the cell or open a code span."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`") if text else text
+    """Source text in Markdown: escaped like the runbooks' (no cell end, code span, HTML, link or hidden text)."""
+    from relc.targets.runbook_markdown import md
+
+    return md(text) if text else text
 
 
 def _md_table(headers: tuple[str, ...], rows: list[list[str]]) -> list[str]:

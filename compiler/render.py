@@ -7,6 +7,23 @@ import re
 from .diagnostics import Diagnostic, Span
 
 
+# What a terminal acts on or hides rather than shows: C0 and C1 controls (ESC starts colour, cursor and title
+# sequences; BEL, OSC, CSI), DEL, and the direction and zero-width characters that reorder or hide text.
+_UNSHOWN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                      "\u2066-\u2069\ufeff]")
+
+
+def terminal_safe(text: str) -> str:
+    """Text from a source or a file name, printable as it is: every unshown character written as an escape."""
+    return _UNSHOWN.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else
+                        f"\\u{ord(m.group()):04x}", text) if _UNSHOWN.search(text) else text
+
+
+def _same_width(text: str) -> str:
+    """A source line for the excerpt: unshown characters become U+FFFD, one column each, so carets still line up."""
+    return _UNSHOWN.sub("\ufffd", text) if _UNSHOWN.search(text) else text
+
+
 def render_text(diagnostics: list[Diagnostic], texts: dict[str, str], color: bool = False) -> str:
     lines = _Lines(texts)
     return "".join(_one(d, lines, color) for d in diagnostics)
@@ -33,19 +50,19 @@ def _one(diag: Diagnostic, texts: "_Lines", color: bool) -> str:
     sev_color = {"error": "1;31", "warning": "1;33", "note": "1;36"}[diag.severity.value]
     head = f"{diag.severity.value}[{diag.code}]"
     where = f"{_where(diag.span)}: " if diag.span else "relc: "
-    lines = [f"{where}{_paint(head, sev_color, color)}: {_paint(diag.message, '1', color)}"]
+    lines = [f"{where}{_paint(head, sev_color, color)}: {_paint(terminal_safe(diag.message), '1', color)}"]
     if diag.span:
         lines.extend(_excerpt(diag.span, texts, "^", sev_color, color))
     for rel in diag.related:
-        lines.append(f"{_where(rel.span)}: note: {rel.message}")
+        lines.append(f"{_where(rel.span)}: note: {terminal_safe(rel.message)}")
         lines.extend(_excerpt(rel.span, texts, "-", "1;36", color))
     if diag.hint:
-        lines.append(f"  = hint: {diag.hint}")
+        lines.append(f"  = hint: {terminal_safe(diag.hint)}")
     return "\n".join(lines) + "\n"
 
 
 def _where(span: Span) -> str:
-    return f"{span.path}:{span.line}:{span.col}"
+    return f"{terminal_safe(span.path)}:{span.line}:{span.col}"
 
 
 def _excerpt(span: Span, texts: "_Lines", mark: str, code: str, color: bool) -> list[str]:
@@ -53,7 +70,7 @@ def _excerpt(span: Span, texts: "_Lines", mark: str, code: str, color: bool) -> 
     lines = texts[span.path]
     if lines is None or not 1 <= span.line <= len(lines):
         return []
-    source = lines[span.line - 1].expandtabs(1).rstrip("\r")
+    source = _same_width(lines[span.line - 1].expandtabs(1).rstrip("\r"))
     if len(source) > 200:
         source = source[:200] + "..."
     end = span.end_col if span.end_line == span.line else len(source) + 1

@@ -18,11 +18,14 @@ SINCE = "relc_slo:data_since:timestamp"
 COVERAGE = "relc_slo:window_coverage:ratio"
 REMAINING = "relc_slo:error_budget_remaining:ratio"
 WINDOW_RATIO = "relc_slo:error_ratio:window"  # the error ratio over the SLO's own window, whatever its length
+VALUE_ONE_DECIMAL = '{{ $value | printf "%.1f" }}'
+VALUE_PERCENT = "{{ $value | humanizePercentage }}"
 # Budget alerts say how much of the window the estimate rests on, read when the alert fires; the selector is
 # built from the alert's own labels, so no source text enters the template.
 COVERED = ("{{ with printf \"max(" + COVERAGE + "{service=%q,slo=%q})\" $labels.service $labels.slo | query }}"
            "{{ if lt (. | first | value) 1.0 }}; estimated from the {{ . | first | value | humanizePercentage }} "
            "of the window that has data so far{{ end }}{{ end }}")
+LIVE_TEMPLATES = (VALUE_ONE_DECIMAL, VALUE_PERCENT, COVERED)
 
 # Pure functions of a few windows and durations, asked for thousands of times per build.
 _duration = lru_cache(maxsize=1024, typed=True)(prom_duration)
@@ -227,11 +230,11 @@ def budget_alerts(slo: ir.SLO, budget_policy: ir.BudgetPolicy, options: Options,
                   "alert_tier": f"budget-{level}".replace("%", "pct"), **slo.labels}
         state = "is exhausted" if not threshold.remaining else f"is at or below {human_percent(threshold.remaining)}"
         actions = "; ".join(a.rstrip(" .") for a in threshold.actions) + "."
-        commits = escape_template(f" Policy `{budget_policy.name}` commits to: {actions}"
-                                  + (f" Notify: {threshold.notify}." if threshold.notify else ""))
+        commits = (f" Policy `{budget_policy.name}` commits to: {actions}"
+                   + (f" Notify: {threshold.notify}." if threshold.notify else ""))
         notes = {"summary": f"{slo.service}/{slo.name} error budget {state}",
                  "description": (f"The {_duration(slo.window_s)} error budget of {slo.service}/{slo.name} "
-                                 f"{state} ({{{{ $value | humanizePercentage }}}} left{COVERED}).{commits}")}
+                                 f"{state} ({VALUE_PERCENT} left{COVERED}).{commits}")}
         rules.append(_alert(f"{slo.alert_name}ErrorBudget", expr, labels, notes, None, options,
                             anchor="error-budget-policy", slo=slo))
     return rules
@@ -247,7 +250,7 @@ def _burn_annotations(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, o
         "summary": f"{slo.service}/{slo.name} is burning its error budget too fast ({tier.severity})",
         "description": (
             f"The {slo.service}/{slo.name} SLO ({fmt_percent(slo.objective)} over {window}) is burning its error "
-            f"budget at {{{{ $value | printf \"%.1f\" }}}}x the sustainable rate over the last {long_h} "
+            f"budget at {VALUE_ONE_DECIMAL}x the sustainable rate over the last {long_h} "
             f"(also over {short_h}). Tier {tier.name} fires at {fmt_number(tier.burn_rate)}x, when "
             f"{human_percent(tier.budget_consumed)} of the budget is spent in {long_h}; {fate}."),
     }
@@ -257,10 +260,10 @@ def _alert(name: str, expr: str, labels: dict[str, str], notes: dict[str, str], 
            options: Options, anchor: str, slo: ir.SLO) -> dict:
     """Assemble an alert; text from the source is escaped so Prometheus' templating leaves it literal (the
     generated annotations escape what they quote from the source themselves)."""
-    annotations = dict(notes)
-    annotations["runbook_url"] = runbook_url(slo, anchor, options)
+    annotations = {key: escape_all_but_relc(value) for key, value in notes.items()}
+    annotations["runbook_url"] = escape_template(runbook_url(slo, anchor, options))
     if options.dashboard_base_url:
-        annotations["dashboard_url"] = dashboard_url(slo, options)
+        annotations["dashboard_url"] = escape_template(dashboard_url(slo, options))
     for key, value in (policy.annotations.items() if policy else ()):
         annotations[key] = escape_template(value)  # the policy's own text wins, so teams can reword summaries
     return {"alert": name, "expr": expr, "labels": {k: escape_template(v) for k, v in labels.items()},
@@ -286,6 +289,22 @@ def _base(url: str) -> str:
 def escape_template(text: str) -> str:
     """Source text is literal: keep Prometheus' Go templating from interpreting `{{` in it."""
     return text.replace("{{", '{{ "{{" }}')
+
+
+def escape_all_but_relc(text: str) -> str:
+    """Generated annotation text quotes the source (names, severities, policies, actions): all of it is escaped
+    but relc's own fixed templates, which stay live (they read the alert's value and relc's coverage series)."""
+    out = [text]
+    for live in LIVE_TEMPLATES:
+        out = [part for chunk in out for part in _keep(chunk, live)]
+    return "".join(part if part in LIVE_TEMPLATES else escape_template(part) for part in out)
+
+
+def _keep(chunk: str, live: str) -> list[str]:
+    if chunk in LIVE_TEMPLATES or live not in chunk:
+        return [chunk]
+    pieces = chunk.split(live)
+    return [x for piece in pieces[:-1] for x in (piece, live)] + [pieces[-1]]
 
 
 def _record(name: str, expr: str, labels: dict[str, str]) -> dict:

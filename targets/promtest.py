@@ -38,7 +38,7 @@ from relc.compiler.units import fmt_number, prom_duration
 from relc.targets import Artifact
 from relc.targets.prometheus_rules import BASE_WINDOW_S, DERIVED_FROM_S
 from relc.targets.synthetic import STEP_S, NoProof, Run, source_series
-from relc.targets.yamlout import dump
+from relc.targets.yamlout import comment, dump
 
 LADDER = (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)  # evaluation intervals
 MAX_EVALS = 240        # evaluations per file: promtool costs ~0.1-0.25ms per rule and evaluation
@@ -300,8 +300,7 @@ def render(slo: ir.SLO, sc: Scenario, rule_file: str) -> str:
                            "input_series": series, "promql_expr_test": sc.checks}]}
     lines = [f"Proof `{sc.name}`: run with `promtool test rules` (relc test does). See relc/targets/promtest.py "
              "for why each asserted time is right.", ""] + sc.story + [f"NOTE: {n}" for n in sc.notes]
-    comment = "".join(f"# {line}".rstrip() + "\n" for line in lines)
-    return dump(document, HEADER.format(service=slo.service, slo=slo.name) + comment)
+    return dump(document, HEADER.format(service=slo.service, slo=slo.name) + comment(lines))
 
 
 def _floor(value, step: int) -> int:

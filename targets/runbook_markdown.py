@@ -16,6 +16,15 @@ SPECIAL = frozenset("\\`*_{}[]<>()#+-.!|~&$=")
 _HARMLESS = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 %/,-]|(?<=[0-9])\.(?=[0-9])|(?<=[A-Za-z0-9])_(?=[A-Za-z0-9]))*")
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\t\v\f\x85\u2028\u2029]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]")
+# Characters that change how the text around them is shown without being seen ("Trojan Source"): direction
+# overrides, embeddings, isolates and marks, and zero-width characters. In text they are shown by name; in a
+# command (a fenced block people copy) every invisible format character is, so the command shown is the one copied.
+_HIDDEN_IN_TEXT = re.compile("[\u061c\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_HIDDEN_IN_CODE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def _shown(match: re.Match) -> str:
+    return f"<U+{ord(match.group()):04X}>"
 _ANCHOR = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _RELATIVE = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]*/|\.\./)*[A-Za-z0-9_][A-Za-z0-9_.-]*(?:#[A-Za-z0-9_-]+)?|#[A-Za-z0-9_-]+")
 _SCHEMES = ("https://", "http://", "mailto:")
@@ -50,7 +59,7 @@ def md(value: object) -> Md:
 
 def _escape(text: str) -> Md:
     """`md` of plain text, without the memo."""
-    text = _CONTROL.sub("\ufffd", _LINE_BREAKS.sub(" ", text)).strip()
+    text = _HIDDEN_IN_TEXT.sub(_shown, _CONTROL.sub("\ufffd", _LINE_BREAKS.sub(" ", text))).strip()
     if not text or _HARMLESS.fullmatch(text):
         return Md(text)
     return Md("".join("\\" + ch if ch in SPECIAL else ch for ch in text))
@@ -59,6 +68,7 @@ def _escape(text: str) -> Md:
 def code(value: object) -> Md:
     """An inline code span that no backtick run or line break in the text can close early (not for tables)."""
     text = _CONTROL.sub("\ufffd", _LINE_BREAKS.sub(" ", "" if value is None else str(value)))
+    text = _HIDDEN_IN_CODE.sub(_shown, text)
     if not text:
         return Md("")
     ticks = "`" * (_longest_run(text) + 1)
@@ -70,7 +80,7 @@ def fence(value: object, lang: str = "", indent: int = 0) -> Md:
     """A fenced code block, its fence longer than any backtick run inside; `indent` nests it in a list item."""
     text = "" if value is None else str(value)
     text = (_CR.sub("\n", text) if "\r" in text else text).rstrip("\n")
-    text = _CONTROL.sub("\ufffd", text)  # tabs and line feeds stay; invisible controls become visible
+    text = _HIDDEN_IN_CODE.sub(_shown, _CONTROL.sub("\ufffd", text))  # tabs, line feeds stay; the unseen is shown
     ticks = "`" * max(3, _longest_run(text) + 1)
     lang = lang if _LANG.fullmatch(lang) else ""
     pad = " " * max(0, min(int(indent), 16))

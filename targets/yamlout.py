@@ -49,6 +49,14 @@ def dump(data: object, header: str = "") -> str:
     return header + _pyyaml(data)
 
 
+_LINE_BREAK = re.compile("[\r\n\x85\u2028\u2029]")  # what a YAML reader takes for a line break
+
+
+def comment(lines: list[str]) -> str:
+    """`# ` lines that stay comments whatever text they quote: a line break inside one would start YAML."""
+    return "".join(f"# {_LINE_BREAK.sub(' ', line)}".rstrip() + "\n" for line in lines)
+
+
 class _Unusual(Exception):
     pass
 
