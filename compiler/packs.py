@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,15 +42,47 @@ class Pack:
     texts: dict[str, str] = field(default_factory=dict)
 
 
+MANIFEST_LINE = re.compile(r"^\s*pack\s+[A-Za-z]", re.M)
+PACK_HINT = "a pack is a directory holding a `pack` manifest and .relc files"
+
+
 def locate(reference: str, using_file: Path, span: Span) -> tuple[Path | None, list[Diagnostic]]:
-    """A `use` names a directory (relative to the using file) or an installed pack by entry-point name."""
-    if "/" in reference or reference.startswith(".") or "\\" in reference:
-        root = (using_file.parent / reference)
-        if not root.is_dir():
-            return None, [dg.make("RELC205", f"no pack directory at \"{reference}\"", span,
-                                  hint="a pack is a directory holding a `pack` manifest and .relc files")]
-        return root, []
-    return _installed(reference, span)
+    """A `use` names a directory (relative to the using file) or an installed pack by entry-point name.
+
+    The name is untrusted: a directory is read only once it is known to be a pack (a manifest at its top), and
+    never when it holds the project that uses it (`..`), so no name makes relc walk `/etc` or a home directory."""
+    if not reference.strip():
+        return None, [dg.make("RELC205", "the pack reference is empty", span, hint=PACK_HINT)]
+    if not ("/" in reference or reference.startswith(".") or "\\" in reference):
+        return _installed(reference, span)
+    if "\\" in reference:
+        return None, [dg.make("RELC205", f"a pack directory is named with `/`, not `\\`: \"{reference}\"", span,
+                              hint="e.g. use \"./packs/acme-postgres\", or an installed pack's name")]
+    root = using_file.parent / reference
+    try:
+        found = root.is_dir() and _has_manifest(root)
+        inside = found and using_file.resolve().is_relative_to(root.resolve())
+    except OSError as err:
+        return None, [dg.make("RELC205", f"cannot read pack directory \"{reference}\": {err.strerror or err}", span)]
+    if not root.is_dir():
+        return None, [dg.make("RELC205", f"no pack directory at \"{reference}\"", span, hint=PACK_HINT)]
+    if not found:
+        return None, [dg.make("RELC205", f"\"{reference}\" is not a pack: no .relc file at its top holds a `pack` "
+                              "manifest", span, hint=PACK_HINT)]
+    if inside:
+        return None, [dg.make("RELC205", f"\"{reference}\" holds the file that uses it; a pack is a directory of "
+                              "its own", span, hint=PACK_HINT)]
+    return root, []
+
+
+def _has_manifest(root: Path) -> bool:
+    """A regular .relc file directly under the root mentions a `pack` block (load() then parses it properly)."""
+    for entry in sorted(root.iterdir()):
+        if entry.suffix == ".relc" and not entry.is_symlink() and entry.is_file():
+            with open(entry, "rb") as handle:
+                if MANIFEST_LINE.search(handle.read(1 << 20).decode("utf-8", "replace")):
+                    return True
+    return False
 
 
 def _installed(name: str, span: Span) -> tuple[Path | None, list[Diagnostic]]:
@@ -71,8 +104,9 @@ def _installed(name: str, span: Span) -> tuple[Path | None, list[Diagnostic]]:
     return (root, []) if root.is_dir() else (None, [dg.make("RELC205", f"pack `{name}`: {root} is missing", span)])
 
 
-def load(root: Path, span: Span) -> tuple[Pack | None, list[Diagnostic]]:
-    """Parse every .relc file under the pack root (imports cannot leave it) and read its manifest."""
+def load(root: Path, span: Span, texts: dict[str, str] | None = None) -> tuple[Pack | None, list[Diagnostic]]:
+    """Parse every .relc file under the pack root (imports cannot leave it) and read its manifest; the files'
+    texts go into `texts` even when the pack is refused, so its diagnostics show their lines."""
     from .resolver import _Loader, discover
 
     files, diags = discover([str(root)], yaml=False)
@@ -80,6 +114,8 @@ def load(root: Path, span: Span) -> tuple[Pack | None, list[Diagnostic]]:
     for file, pack_root in files:
         loader.load(file, pack_root, stack=())
     diags.extend(loader.diagnostics)
+    if texts is not None:
+        texts.update(loader.sources.texts)
     if dg.has_errors(diags):
         return None, diags
     nested = [b for m in loader.sources.modules for b in m.items if isinstance(b, Block) and b.kind == "use"]

@@ -100,6 +100,12 @@ class _Substituter:
             return replace(found, span=value.span) if found is not None else value
         if value.kind == "string" and "${" in value.data:  # type: ignore[operator]
             return self._interpolate(value)
+        if value.kind == "raw" and INTERPOLATION.search(value.data):  # type: ignore[arg-type]
+            self.diags.append(dg.make(
+                "RELC313", "pack params are never put into a raw string: it is taken as written, and a raw string "
+                "is PromQL, where a param could change the query", value.span,
+                hint="use a selector with the param as a matcher value, e.g. job=params.job, which relc quotes safely"))
+            return value
         if value.kind == "list":
             return replace(value, data=tuple(self.value(v) for v in value.data))  # type: ignore[union-attr]
         if value.kind == "map":

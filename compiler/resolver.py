@@ -22,6 +22,7 @@ class SourceSet:
 
     modules: list[Module] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
+    pack_uses: dict[Path, Related] = field(default_factory=dict)  # a used pack's resolved root -> its first `use`
 
 
 def display_path(path: Path) -> str:

@@ -20,7 +20,7 @@ from relc.compiler.cli import main
 from relc.compiler.pipeline import compile_paths
 from relc.compiler.writer import write_targets
 from relc.targets import Options
-from relc.targets.runbook_markdown import SPECIAL, code, fence, link, md
+from relc.targets.runbook_markdown import _HIDDEN_IN_CODE, _HIDDEN_IN_TEXT, SPECIAL, code, fence, link, md
 
 from conftest import ROOT, compare_tree
 
@@ -362,9 +362,14 @@ TEXT = st.text(alphabet=st.sampled_from(sorted(SPECIAL) + list("aZ09 .\n\r\t%/,:
                max_size=40) | st.text(max_size=40)
 
 
+def by_name(hidden: re.Pattern, text: str) -> str:
+    """Invisible direction and zero-width characters, written by name as the reader must see them."""
+    return hidden.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+
+
 def flattened(text: str) -> str:
     text = re.sub(r"\r\n|[\r\n\t\v\f\x85\u2028\u2029]", " ", text)
-    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]", "\ufffd", text).strip()
+    return by_name(_HIDDEN_IN_TEXT, re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]", "\ufffd", text)).strip()
 
 
 def inline_text(token) -> str:
@@ -404,7 +409,7 @@ def test_md_stays_in_its_table_cell(first: str, second: str):
 @given(TEXT, st.integers(min_value=0, max_value=4))
 def test_fence_keeps_any_command_intact(command: str, indent: int):
     expected = re.sub(r"\r\n?", "\n", command).rstrip("\n")
-    expected = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]", "\ufffd", expected)
+    expected = by_name(_HIDDEN_IN_CODE, re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]", "\ufffd", expected))
     marker = "1." + " " * (indent - 2) if indent >= 3 else ""  # a list item whose content starts at `indent`
     doc = f"{marker}step\n\n{fence(command, 'sh', indent)}\n" if marker else fence(command, "sh") + "\n"
     fences = [t for t in parser().parse(doc) if t.type == "fence"]
