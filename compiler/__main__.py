@@ -1,3 +1,3 @@
-from relc.compiler.cli import run
+from relc.compiler.entry import run
 
 run()

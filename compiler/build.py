@@ -43,7 +43,23 @@ def generate(project: ir.Project, requested: list[str], options, *, spans: dict[
         for diag in target_diags:
             diags.append(diag if explicit or diag.code != "RELC401" else diag.as_warning())
         outputs[name] = artifacts
+        diags.extend(_colliding_paths(name, artifacts))
     return outputs, list(dict.fromkeys(diags))  # a target may report one setting once per service
+
+
+def _colliding_paths(target: str, artifacts: list) -> list[Diagnostic]:
+    """Two files of one target that are one file on macOS or Windows (names equal but for case): validation
+    refuses the names that would do this, so this is the last guard, for targets of one's own too."""
+    seen: dict[str, str] = {}
+    diags = []
+    staged = getattr(artifacts, "hashes", None)  # a target already staged by a worker: its files by path
+    for path in staged if staged is not None else (artifact.path for artifact in artifacts):
+        other = seen.setdefault(path.casefold(), path)
+        if other != path:
+            diags.append(dg.make("RELC501", f"target `{target}` would write both {other} and {path}, one file on "
+                                 "case-insensitive file systems (macOS, Windows)",
+                                 hint="rename one of the definitions these files are named after"))
+    return diags
 
 
 # Rough CPU shares of each target, files written included (benchmarks/, 1 000 and 10 000 SLOs): the longest
@@ -201,11 +217,14 @@ def _compare_file(path: Path, want: bytes, recorded: str | None, texts: dict[str
     """RELC503 at the first differing line of a file, RELC504 if it cannot be read."""
     from .resolver import display_path
 
+    from .files import Unreadable, read_regular
+    from .manifest import MAX_OUTPUT_BYTES
+
     shown = display_path(path)
     try:
-        have = path.read_bytes()
-    except OSError:
-        return [dg.make("RELC504", f"{shown} is missing")]
+        have = read_regular(path, MAX_OUTPUT_BYTES)
+    except Unreadable as err:
+        return [dg.make("RELC504", f"{shown} is missing" if "no such" in str(err) else f"{shown}: {err}")]
     if have == want:
         return []
     old, new = have.decode("utf-8", "replace").split("\n"), want.decode("utf-8", "replace").split("\n")

@@ -211,7 +211,14 @@ def build(paths: tuple[str, ...], out_dir: str | None, targets: tuple[str, ...],
         if outputs is not None:
             step = _compare_output if check_only else _write_output
             tail, after = step(out, outputs, texts, progress, force=force, started=started)
-    _emit(diagnostics + tail, texts, fmt, all_warnings=all_warnings)
+    notes: list[str] = []
+    if fmt == "text" and not all_warnings and not request.requested:
+        from .render import summarise_target_notes
+
+        diagnostics, notes = summarise_target_notes(diagnostics)
+    _emit(diagnostics + tail, texts, fmt, all_warnings=all_warnings, quiet=not (diagnostics + tail))
+    for note in notes:
+        click.echo(f"relc: {note}", err=True)
     if fmt == "text" and after:
         click.echo(terminal_safe(after), err=True)
     sys.exit(EXIT_ERRORS if outputs is None or dg.has_errors(tail) else EXIT_OK)

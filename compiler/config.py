@@ -81,13 +81,12 @@ def _display(path: Path) -> str:
 
 def _read(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
     """The file's text, refusing huge or non-UTF-8 files before any parser sees them."""
+    from .files import Unreadable, read_regular
+
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_CONFIG_BYTES + 1)
-    except OSError as err:
-        return None, [dg.make("RELC506", f"cannot read config file {shown}: {err.strerror or err}")]
-    if len(raw) > MAX_CONFIG_BYTES:
-        return None, [dg.make("RELC506", f"config file {shown} is larger than {MAX_CONFIG_BYTES // 1024} KiB")]
+        raw = read_regular(path, MAX_CONFIG_BYTES)
+    except Unreadable as err:
+        return None, [dg.make("RELC506", f"cannot read config file {shown}: {err}")]
     try:
         return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError as err:

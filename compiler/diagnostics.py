@@ -67,6 +67,7 @@ CODES: dict[str, str] = {
     "RELC103": "file is not valid UTF-8",
     "RELC104": "nesting too deep",
     "RELC105": "control character in string",
+    "RELC106": "number out of range",
     "RELC201": "cannot read file",
     "RELC202": "import path leaves the project root",
     "RELC203": "import cycle",
@@ -122,7 +123,10 @@ def make(code: str, message: str, span: Span | None = None, *, hint: str | None 
 
 def did_you_mean(word: str, candidates: list[str] | tuple[str, ...] | set[str]) -> str | None:
     """Suggest the closest known name, the way users expect from a compiler."""
-    matches = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.6)
+    if not isinstance(word, str) or not word:
+        return None
+    known = sorted(c for c in candidates if isinstance(c, str) and c)  # an unnamed definition is no suggestion
+    matches = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
     return f"did you mean `{matches[0]}`?" if matches else None
 
 

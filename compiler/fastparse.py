@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import re
 
-from .parser import _Builder
+from .parser import MAX_NESTING, _Builder
 from .syntax import Module, Value
 from .diagnostics import Diagnostic, Span
 
 class _Fallback(Exception):
     """The fast parser met something it does not handle; lark decides."""
+
+
+class TooDeep(Exception):
+    """Blocks, lists and maps nest deeper than MAX_NESTING at this token."""
+
+    def __init__(self, tok: _Tok):
+        super().__init__(tok.text)
+        self.line, self.column = tok.line, tok.column
 
 
 class _Tok:
@@ -86,7 +94,14 @@ class FastParser:
     def __init__(self, path: str, text: str):
         self.toks = _tokens(text)
         self.i = 0
+        self.depth = 0
         self.b = _Builder(path)
+
+    def deeper(self, opened: _Tok) -> None:
+        """One more level of nesting, refused past MAX_NESTING: every later stage recurses over the tree."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise TooDeep(opened)
 
     def module(self) -> tuple[Module, list[Diagnostic]]:
         items = []
@@ -132,10 +147,12 @@ class FastParser:
             end, kind = value.span, self.toks[self.i].type
         if kind == "{":
             opened = self.next()
+            self.deeper(opened)
             items = []
             while self.toks[self.i].type != "}":
                 items.append(self.item())
             end = self.next()
+            self.depth -= 1
             children.append(self.b.body(_between(opened, end), items))
         if end is None:
             raise _Fallback
@@ -187,15 +204,18 @@ class FastParser:
         return self.b.selector(_between(metric, closed), children)
 
     def sequence(self, opened: _Tok) -> Value:
+        self.deeper(opened)
         values = []
         while self.toks[self.i].type != "]":
             values.append(self.value())
             if self.toks[self.i].type != "]":
                 self.next(",")
         closed = self.next()
+        self.depth -= 1
         return self.b.list(_between(opened, closed), values)
 
     def mapping(self, opened: _Tok) -> Value:
+        self.deeper(opened)
         entries = []
         while self.toks[self.i].type != "}":
             key = self.string() if self.toks[self.i].type in ("string", "raw") else self.name()
@@ -204,6 +224,7 @@ class FastParser:
             if self.toks[self.i].type == ",":
                 self.i += 1
         closed = self.next()
+        self.depth -= 1
         return self.b.map(_between(opened, closed), entries)
 
 

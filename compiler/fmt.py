@@ -18,7 +18,7 @@ from lark import Lark, Token
 from . import diagnostics as dg
 from .cli import CONFIG, _config, _sources
 from .diagnostics import Diagnostic, Span
-from .parser import parse
+from .parser import one_newline, parse
 from .printer import Comment, Pos, Printer, Row, format_module, render
 from .syntax import Attribute, Block, Import, Module
 
@@ -126,13 +126,14 @@ def scan(text: str) -> SourceInfo:
 
 def format_source(text: str, path: str = "<input>") -> tuple[str | None, list[Diagnostic]]:
     """Canonical text for one file, or None and the syntax diagnostics; raises FormatterBug rather than lose meaning."""
+    newline, text = _newline(text), one_newline(text)  # lone CRs end lines for the parser, so for the layout too
     module, diags = parse(path, text)
     if module is None or dg.has_errors(diags):
         return None, diags
     try:
         source = scan(text)
         rows = Printer(source).module(module)
-        out = render(rows, place(rows, source.comments), _newline(text))
+        out = render(rows, place(rows, source.comments), newline)
     except RecursionError:
         return None, [dg.make("RELC104", f"{path} nests blocks, lists or maps too deeply to format",
                               Span.point(path, 1, 1))]
@@ -183,7 +184,7 @@ class _Run:
 
     def __init__(self, check: bool, diff: bool):
         self.check, self.diff = check, diff
-        self.changed = self.same = 0
+        self.changed = self.same = self.skipped = 0
         self.failed = self.bug = False
 
     def report(self, diags: list[Diagnostic], texts: dict[str, str]) -> None:
@@ -257,6 +258,7 @@ def _format_path(path: Path, run: _Run) -> None:
         data = path.read_bytes()
     except OSError as err:
         run.report([dg.make("RELC201", f"cannot read {shown}: {err.strerror or err}")], {})
+        run.skipped += 1
         return
     bom = data.startswith(codecs.BOM_UTF8)
     try:
@@ -265,11 +267,14 @@ def _format_path(path: Path, run: _Run) -> None:
         line = data[: err.start].count(b"\n") + 1
         run.report([dg.make("RELC103", f"{shown} is not valid UTF-8 (byte {err.start})",
                             Span.point(shown, line, 1))], {})
+        run.skipped += 1
         return
     new = _formatted(text, shown, run)
-    if new is not None and new == text:
+    if new is None:
+        run.skipped += 1
+    elif new == text:
         run.same += 1
-    elif new is not None:
+    else:
         run.changed += 1
         _apply(path, shown, text, new, bom, run)
 
@@ -335,4 +340,5 @@ def _format_stdin(run: _Run) -> None:
 
 def _summary(run: _Run) -> None:
     verb = "would be reformatted" if run.check or run.diff else "reformatted"
-    click.echo(f"relc: {run.changed} file(s) {verb}, {run.same} already formatted", err=True)
+    skipped = f", {run.skipped} left as is (errors above)" if run.skipped else ""
+    click.echo(f"relc: {run.changed} file(s) {verb}, {run.same} already formatted{skipped}", err=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 MANIFEST_NAME = ".relc-manifest.json"
@@ -16,19 +17,34 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+MAX_OUTPUT_BYTES = 1 << 31  # a generated file; only bounds reading what someone else put there
+
+
 def read(out_dir: Path) -> Listing:
     """The recorded files per target; empty when there is no manifest or it is not one relc wrote."""
+    from .files import Unreadable, read_regular
+
     try:
-        data = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_regular(out_dir / MANIFEST_NAME, MAX_MANIFEST_BYTES))
+    except (Unreadable, ValueError, RecursionError):  # a missing, foreign, hand-edited or garbage manifest
         return {}
     targets = data.get("targets") if isinstance(data, dict) and data.get("generator") == "relc" else None
     listing: Listing = {}
     for name, entry in targets.items() if isinstance(targets, dict) else ():
         files = entry.get("files") if isinstance(entry, dict) else None
-        if isinstance(files, dict):
-            listing[name] = {str(k): str(v) for k, v in files.items()}
+        if isinstance(files, dict) and TARGET_NAME.fullmatch(name):  # a hand-edited entry names nothing else
+            listing[name] = {k: str(v) for k, v in files.items() if _relative(k)}
     return listing
+
+
+TARGET_NAME = re.compile(r"[a-z][a-z0-9_-]*")
+
+
+def _relative(path: str) -> bool:
+    """A path relc could have written inside a target directory: relative, no `..`, no empty part."""
+    parts = path.split("/")
+    return bool(path) and "\\" not in path and "\0" not in path and all(p not in ("", ".", "..") for p in parts)
 
 
 def render(listing: Listing) -> str:
@@ -40,9 +56,15 @@ def render(listing: Listing) -> str:
 
 def write(out_dir: Path, listing: Listing) -> None:
     """Replace the manifest atomically (a temporary file renamed over it)."""
-    import tempfile
+    from . import staging
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{MANIFEST_NAME[1:]}.tmp-{os.getpid()}-", dir=out_dir)
+    while True:
+        tmp = out_dir / staging.name("tmp", "manifest")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(render(listing))
@@ -93,7 +115,9 @@ def foreign(out_dir: Path, expected: Listing, listing: Listing) -> dict[str, lis
 def _same(path: Path, sha256: str | None) -> bool:
     if sha256 is None or path.is_symlink():
         return False
+    from .files import Unreadable, read_regular
+
     try:
-        return digest(path.read_bytes()) == sha256
-    except OSError:
+        return digest(read_regular(path, MAX_OUTPUT_BYTES)) == sha256
+    except Unreadable:  # gone, a FIFO or device someone put there: not relc's
         return False

@@ -91,10 +91,13 @@ def _abandon(results: list, abandon: Callable | None) -> None:
 
 
 def _die_with_parent() -> None:
-    """On Linux a worker is killed when the build that forked it dies, so no orphan keeps writing."""
+    """On Linux a worker is killed when the build that forked it dies, so no orphan keeps writing. Ctrl-C
+    reaches the whole process group: workers leave it to the build, which stops them and says so once."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         import ctypes
-        import signal
 
         try:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from . import diagnostics as dg
 from .diagnostics import Diagnostic, Span
 from .syntax import Attribute, Block, Import, MapEntry, Matcher, Module, SelectorLit, Value
-from .units import parse_duration_ms
+from .units import in_range, parse_duration_ms
 
 if TYPE_CHECKING:
     from lark import Lark, Token
@@ -98,13 +98,39 @@ def parse(path: str, text: str) -> tuple[Module | None, list[Diagnostic]]:
     """Parse one file; on a syntax error return no module and one diagnostic at the offending token."""
     text = one_newline(text)
     if _grammar()[1] == FAST_GRAMMAR_CRC32:
-        from .fastparse import FastParser
+        from .fastparse import FastParser, TooDeep
 
         try:
             return FastParser(path, text).module()
+        except TooDeep as deep:
+            return None, [_too_deep(path, Span.point(path, deep.line, deep.column))]
         except Exception:  # noqa: BLE001 - anything unexpected: lark parses it again and reports it
             pass
+    deepest = _deepest_opening(text)
+    if deepest is not None:
+        return None, [_too_deep(path, deepest)]
     return _parse_with_lark(path, text)
+
+
+# Blocks, lists and maps nest a few levels in real specifications; every stage after parsing (validation,
+# formatting, the targets) walks the tree recursively, so deeper input is refused here, at the bracket.
+MAX_NESTING = 64
+_NESTING = re.compile(r'r#"(?:.|\n)*?"#|r"[^"]*"|"(?:[^"\\\n]|\\.)*"|#[^\n]*|//[^\n]*|(?P<open>[{\[])|(?P<close>[}\]])')
+
+
+def _deepest_opening(text: str) -> Span | None:
+    """Where brackets first nest past MAX_NESTING, outside strings and comments (lark's path: the rare one)."""
+    depth = 0
+    for match in _NESTING.finditer(text):
+        kind = match.lastgroup
+        if kind == "open":
+            depth += 1
+            if depth > MAX_NESTING:
+                line = text.count("\n", 0, match.start()) + 1
+                return Span.point("", line, match.start() - text.rfind("\n", 0, match.start()))
+        elif kind == "close":
+            depth = max(0, depth - 1)
+    return None
 
 
 def _parse_with_lark(path: str, text: str) -> tuple[Module | None, list[Diagnostic]]:
@@ -127,9 +153,10 @@ def _parse_with_lark(path: str, text: str) -> tuple[Module | None, list[Diagnost
     return module, builder.diagnostics
 
 
-def _too_deep(path: str) -> Diagnostic:
-    return dg.make("RELC104", f"{path} nests blocks, lists or maps too deeply to compile",
-                   Span.point(path, 1, 1), hint="real specifications nest a few levels; check for generated input")
+def _too_deep(path: str, where: Span | None = None) -> Diagnostic:
+    where = Span.point(path, 1, 1) if where is None else Span.point(path, where.line, where.col)
+    return dg.make("RELC104", f"blocks, lists or maps nest more than {MAX_NESTING} levels deep here",
+                   where, hint="real specifications nest a few levels; check for generated input")
 
 
 def _syntax_error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
@@ -203,6 +230,13 @@ def _end_position(text: str) -> tuple[int, int]:
     return len(lines), len(lines[-1]) + 1
 
 
+MAX_LITERAL_CHARS = 40
+
+
+def _clipped(text: str) -> str:
+    return text if len(text) <= MAX_LITERAL_CHARS else f"{text[:20]}...({len(text)} characters)"
+
+
 class _EscapeError(Exception):
     def __init__(self, diagnostic: Diagnostic):
         super().__init__(diagnostic.message)
@@ -270,15 +304,32 @@ class _Builder:
 
     def percent(self, meta, children):
         tok = children[0]
-        return Value("percent", Decimal(str(tok)[:-1]), self._tok_span(tok), str(tok))
+        return Value("percent", self._bounded(tok, "percentage", lambda t: Decimal(t[:-1])), self._tok_span(tok),
+                     str(tok))
 
     def duration(self, meta, children):
         tok = children[0]
-        return Value("duration", parse_duration_ms(str(tok)), self._tok_span(tok), str(tok))
+        return Value("duration", self._bounded(tok, "duration", parse_duration_ms), self._tok_span(tok), str(tok))
 
     def number(self, meta, children):
         tok = children[0]
-        return Value("number", Decimal(str(tok)), self._tok_span(tok), str(tok))
+        return Value("number", self._bounded(tok, "number", Decimal), self._tok_span(tok), str(tok))
+
+    def _bounded(self, tok, what: str, read) -> Decimal:
+        """Numbers stay within what a float, an int64 of milliseconds and a person can hold (RELC106), so no
+        later stage meets 10^999999999, a 5 000-digit integer or a window of 10^25 years."""
+        text = str(tok)
+        try:
+            value = read(text) if len(text) <= MAX_LITERAL_CHARS else None
+            if value is not None and in_range("duration" if what == "duration" else "number", value):
+                return value
+        except ArithmeticError:  # beyond what a Decimal context holds: 1e999999999
+            pass
+        largest = "100y" if what == "duration" else "10^15"
+        raise _EscapeError(dg.make(
+            "RELC106", f"this {what} is out of range: {_clipped(text)}", self._tok_span(tok),
+            hint=f"a {what} has at most {MAX_LITERAL_CHARS} characters and lies between "
+                 f"{'0' if what == 'duration' else '10^-15'} and {largest}"))
 
     def true(self, meta, children):
         return Value("bool", True, self._span(meta), "true")

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the checked nodes and the IR both fit; neither is needed at run time
@@ -36,17 +38,70 @@ def substitute_window(promql: str, window: str) -> str:
     return promql.replace(WINDOW_PLACEHOLDER, window)
 
 
+# The PromQL parser (Rust) needs memory growing with the square of a chain's operators (1 024 terms: 177 MiB,
+# 4 096: 2.5 GiB) and its stack with nesting (8 000 parentheses: SIGSEGV). Real queries are far below these.
+MAX_PROMQL_CHARS = 16_384
+MAX_PROMQL_DEPTH = 128
+MAX_PROMQL_OPERATORS = 512
+_LEXEME = re.compile(r""""(?:\\.|[^"\\])*"?|'(?:\\.|[^'\\])*'?|`[^`]*`?|(?P<open>[(\[{])|(?P<close>[)\]}])"""
+                     r"|(?P<op>\b(?:and|or|unless|atan2)\b|[-+*/%^]|[=!<>]=?)")
+
+
+def size_error(promql: str) -> str | None:
+    """Why a query is too large for relc to check safely, before the parser sees it; None when it is not."""
+    if len(promql) > MAX_PROMQL_CHARS:
+        return f"it is {len(promql)} characters long; relc checks queries of up to {MAX_PROMQL_CHARS}"
+    depth = deepest = operators = 0
+    for lexeme in _LEXEME.finditer(promql):
+        kind = lexeme.lastgroup
+        if kind == "open":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == "close":
+            depth -= 1
+        elif kind == "op":
+            operators += 1
+    if deepest > MAX_PROMQL_DEPTH:
+        return f"it nests {deepest} brackets deep; relc checks queries nested up to {MAX_PROMQL_DEPTH}"
+    if operators > MAX_PROMQL_OPERATORS:
+        return f"it has {operators} operators; relc checks queries of up to {MAX_PROMQL_OPERATORS}"
+    return None
+
+
 @functools.lru_cache(maxsize=1 << 14)
 def syntax_error(promql: str) -> str | None:
     """The parser's complaint about `promql`, or None when it parses; remembered, as SLOs repeat queries."""
     import promql_parser  # deferred: only files with raw PromQL or regex matchers pay for it
 
+    too_big = size_error(promql)
+    if too_big is not None:
+        return too_big
+
     try:
-        promql_parser.parse(promql)
+        with _quiet_stderr():
+            promql_parser.parse(promql)
     except (ValueError, TypeError) as err:
         return str(err) or "does not parse"
     except BaseException as err:  # the Rust extension can panic on pathological input
         if isinstance(err, (KeyboardInterrupt, SystemExit)):
             raise
-        return f"the PromQL parser rejected it ({type(err).__name__})"
+        return f"the PromQL parser failed on it ({type(err).__name__}); Prometheus may too"
     return None
+
+
+@contextmanager
+def _quiet_stderr():
+    """A panic inside the Rust parser prints its message and a backtrace to file descriptor 2 before Python
+    sees the exception; relc reports the query as a diagnostic instead, so that text is kept off the terminal."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

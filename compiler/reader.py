@@ -10,6 +10,7 @@ from . import checked
 from .diagnostics import Diagnostic, Related, Span
 from .promql import LABEL_NAME
 from .syntax import Attribute, Block, Value
+from .units import in_range
 
 DISPLAY = {"slo": "SLO", "sli": "SLI"}
 RELC_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
@@ -114,11 +115,21 @@ class Reader:
 
     def percent(self, key: str, *, required: bool = False) -> Decimal | None:
         value = self.value(key, ("percent",), "a percentage like 99.9%", required=required)
-        return value.data / Decimal(100) if value is not None else None  # type: ignore[operator]
+        if value is None or not self._in_range(value):
+            return None
+        return value.data / Decimal(100)  # type: ignore[operator]
+
+    def _in_range(self, value: Value) -> bool:
+        """Values an importer made from YAML reach here without the parser's range check: check them too."""
+        if in_range(value.kind, value.data):  # type: ignore[arg-type]
+            return True
+        self.diags.append(dg.make("RELC106", f"this {value.kind} is out of range: {value.text[:40]}", value.span,
+                                  hint="numbers lie between 10^-15 and 10^15, durations between 0 and 100y"))
+        return False
 
     def duration_s(self, key: str, *, required: bool = False, default: int | None = None) -> int | None:
         value = self.value(key, ("duration",), "a duration like 5m, 1h or 30d", required=required)
-        if value is None:
+        if value is None or not self._in_range(value):
             return default
         ms = value.data
         if ms % 1000:  # type: ignore[operator]
@@ -132,7 +143,7 @@ class Reader:
 
     def number(self, key: str) -> Decimal | None:
         value = self.value(key, ("number",), "a number")
-        return value.data if value is not None else None  # type: ignore[return-value]
+        return value.data if value is not None and self._in_range(value) else None  # type: ignore[return-value]
 
     def ref(self, key: str) -> Value | None:
         return self.value(key, ("ref",), "a name")
@@ -198,4 +209,12 @@ def check_name(label: str | None, span: Span | None, what: str, diags: list[Diag
         diags.append(dg.make("RELC307", f"`{label}` is not a valid {what} name", span,
                              hint="names start with a letter and contain letters, digits, `_` and `-`"))
         return False
+    if len(label) > MAX_NAME_CHARS:
+        diags.append(dg.make("RELC307", f"this {what} name is {len(label)} characters long; the most is "
+                             f"{MAX_NAME_CHARS}", span,
+                             hint="names become file names (at most 255 bytes on most systems), labels and URLs"))
+        return False
     return True
+
+
+MAX_NAME_CHARS = 128

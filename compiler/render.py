@@ -65,19 +65,28 @@ def _where(span: Span) -> str:
     return f"{terminal_safe(span.path)}:{span.line}:{span.col}"
 
 
+SHOWN_CHARS = 200  # of a long source line, around the span
+LEAD_CHARS = 60    # shown before a span that lies far to the right
+
+
 def _excerpt(span: Span, texts: "_Lines", mark: str, code: str, color: bool) -> list[str]:
     """The source line with an underline below the span (its first line when it covers several)."""
     lines = texts[span.path]
     if lines is None or not 1 <= span.line <= len(lines):
         return []
     source = _same_width(lines[span.line - 1].expandtabs(1).rstrip("\r"))
-    if len(source) > 200:
-        source = source[:200] + "..."
     end = span.end_col if span.end_line == span.line else len(source) + 1
-    width = max(1, min(end, len(source) + 1) - span.col)
+    col = span.col
+    if len(source) > SHOWN_CHARS:  # a window of the line around the span, marked where it is cut
+        start = 0 if col <= SHOWN_CHARS - LEAD_CHARS else col - 1 - LEAD_CHARS
+        cut = source[start:start + SHOWN_CHARS]
+        prefix = "..." if start else ""
+        source = prefix + cut + ("..." if start + SHOWN_CHARS < len(source) else "")
+        col, end = col - start + len(prefix), min(end, start + SHOWN_CHARS + 1) - start + len(prefix)
+    width = max(1, min(end, len(source) + 1) - col)
     gutter = str(span.line)
     pad = " " * len(gutter)
-    underline = " " * (span.col - 1) + mark * width
+    underline = " " * (col - 1) + mark * width
     return [f" {gutter} | {source}", f" {pad} | {_paint(underline, code, color)}"]
 
 
@@ -135,3 +144,22 @@ def collapse_similar(diagnostics: list[Diagnostic], shown: int = SIMILAR_SHOWN) 
         else:
             hidden += 1
     return kept, hidden
+
+
+_TARGET_PREFIX = re.compile(r"([A-Za-z]+): ")
+
+
+def summarise_target_notes(diagnostics: list[Diagnostic]) -> tuple[list[Diagnostic], list[str]]:
+    """In a build of every target, what a target nobody named approximates or leaves out (RELC401 warnings)
+    is counted per target, not printed: a first build of a valid project would otherwise read as broken."""
+    kept, counts = [], {}
+    for diag in diagnostics:
+        prefix = _TARGET_PREFIX.match(diag.message) if diag.code == "RELC401" and not diag.is_error else None
+        if prefix is None:
+            kept.append(diag)
+        else:
+            counts[prefix.group(1)] = counts.get(prefix.group(1), 0) + 1
+    notes = [f"note: the {name} output approximates or leaves out {count} thing{'s' if count != 1 else ''} "
+             f"{name} cannot express; `--target {name.lower()}` or --all-warnings lists them"
+             for name, count in sorted(counts.items())]
+    return kept, notes

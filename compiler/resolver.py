@@ -8,10 +8,10 @@ from pathlib import Path
 
 from . import diagnostics as dg
 from .diagnostics import Diagnostic, Related, Span
+from .files import Unreadable, path_kind, read_regular, shown_name
 from .parser import one_newline, parse
 from .syntax import Block, Import, Module
 
-MAX_FILE_BYTES = 16 * 1024 * 1024
 YAML_SUFFIXES = (".yml", ".yaml")
 SKIPPED_DIRS = {"_gen", "node_modules", "__pycache__"}
 
@@ -72,8 +72,11 @@ def discover(inputs: list[str], yaml: bool = True,
     diags: list[Diagnostic] = []
     for raw in inputs:
         path = Path(raw)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if _wanted(p, path, yaml, exclude))
+        kind, problem = path_kind(path)
+        if problem is not None:
+            diags.append(dg.make("RELC201", f"cannot read {shown_name(raw)}: {problem}"))
+        elif kind == "dir":
+            files = sorted(p for p in _walk(path) if _wanted(p, path, yaml, exclude))
             if not files:
                 what = ".relc, Sloth or OpenSLO files" if yaml else ".relc files"
                 diags.append(dg.make("RELC204", f"no {what} found under {raw}"))
@@ -83,10 +86,8 @@ def discover(inputs: list[str], yaml: bool = True,
                 else:
                     diags.append(dg.make("RELC202", f"{display_path(file)} is a link to a file outside "
                                          f"{display_path(path)}; it is not read"))
-        elif path.is_file():
-            found.append((path, path.parent))
         else:
-            diags.append(dg.make("RELC201", f"cannot read {raw}: no such file or directory"))
+            found.append((path, path.parent))
     return found, diags
 
 
@@ -111,6 +112,23 @@ def _is_spec(path: Path) -> bool:
         return False
 
 
+def _walk(root: Path):
+    """Every file below root, in directories a search reads: not hidden or skipped ones, not relc's own output
+    (a directory holding a build manifest, so `relc build proj -o proj/out` never reads what it wrote), and
+    each real directory once (a link back up is not followed round)."""
+    from .manifest import MANIFEST_NAME
+
+    seen: set[str] = set()
+    for top, dirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen or (top != str(root) and MANIFEST_NAME in files):
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
+        yield from (Path(top, name) for name in files)
+
+
 def _skipped(path: Path, root: Path) -> bool:
     parts = path.relative_to(root).parts
     return parts[-1].startswith(".") or any(part in SKIPPED_DIRS or part.startswith(".") for part in parts[:-1])
@@ -119,7 +137,7 @@ def _skipped(path: Path, root: Path) -> bool:
 def _inside(path: Path, root: Path) -> bool:
     try:
         path.resolve().relative_to(root.resolve())
-    except ValueError:
+    except (ValueError, OSError):  # outside, or a name the system cannot resolve (too long, a loop)
         return False
     return True
 
@@ -151,12 +169,11 @@ def _load_specs(files: list[Path], sources: SourceSet) -> list[Diagnostic]:
     for file in dict.fromkeys(f.resolve() for f in files):
         shown = display_path(file)
         try:
-            if file.stat().st_size > MAX_FILE_BYTES:
-                diags.append(dg.make("RELC201", f"{shown} is larger than 16 MiB"))
-                continue
-            texts.append((shown, file.read_text(encoding="utf-8-sig")))
-        except (OSError, UnicodeDecodeError) as err:
-            diags.append(dg.make("RELC201", f"cannot read {shown}: {getattr(err, 'strerror', None) or err}"))
+            texts.append((shown, read_regular(file).decode("utf-8-sig")))
+        except Unreadable as err:
+            diags.append(dg.make("RELC201", f"cannot read {shown}: {err}"))
+        except UnicodeDecodeError as err:
+            diags.append(dg.make("RELC201", f"cannot read {shown}: not UTF-8 (byte {err.start})"))
     modules, more = load_yaml_modules(texts)
     sources.texts.update(dict(texts))
     sources.modules.extend(modules[path] for path, _ in texts if path in modules)
@@ -191,12 +208,9 @@ class _Loader:
         shown = display_path(file)
         where = via.span if via else None
         try:
-            if file.stat().st_size > MAX_FILE_BYTES:
-                self.diagnostics.append(dg.make("RELC201", f"{shown} is larger than 16 MiB", where))
-                return None
-            data = file.read_bytes()
-        except OSError as err:
-            self.diagnostics.append(dg.make("RELC201", f"cannot read {shown}: {err.strerror or err}", where))
+            data = read_regular(file)
+        except Unreadable as err:
+            self.diagnostics.append(dg.make("RELC201", f"cannot read {shown}: {err}", where))
             return None
         try:
             text = one_newline(data.decode("utf-8-sig"))  # editors on Windows may prepend a byte-order mark
@@ -221,8 +235,10 @@ class _Loader:
                 "RELC202", f"import \"{imp.path}\" resolves outside the project root {display_path(root)}",
                 imp.span, hint="imports (and symlinks they follow) must stay inside the directory being compiled"))
             return None
-        if not target.is_file():
-            self.diagnostics.append(dg.make("RELC201", f"cannot import \"{imp.path}\": no such file", imp.span))
+        kind, problem = path_kind(target)
+        if kind != "file":
+            self.diagnostics.append(dg.make("RELC201", f"cannot import \"{shown_name(imp.path)}\": "
+                                            f"{problem or 'a directory, not a file'}", imp.span))
             return None
         return target
 

@@ -9,6 +9,21 @@ UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w"
 _PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d|w|y)")
 
 
+# The range of every number, percentage and duration, whatever wrote it (a .relc file, an imported spec): wide
+# enough for any SLO, narrow enough for a float, an int64 of milliseconds and a person (RELC106 outside it).
+MAX_MAGNITUDE = Decimal("1e15")
+MIN_MAGNITUDE = Decimal("1e-15")
+MAX_DURATION_MS = Decimal(100 * 365 * 86_400_000)  # 100 years
+
+
+def in_range(kind: str, value: Decimal) -> bool:
+    """Whether a value of this kind (`number`, `percent`, `duration`) lies in relc's range; never overflows."""
+    size = value.copy_abs()
+    if kind == "duration":
+        return size <= MAX_DURATION_MS
+    return size <= MAX_MAGNITUDE and (size == 0 or size >= MIN_MAGNITUDE)
+
+
 def parse_duration_ms(text: str) -> Decimal:
     """`1h30m` -> 5400000, `1.5h` -> 5400000, exactly; the grammar guarantees the shape."""
     return sum((Decimal(n) * UNIT_MS[u] for n, u in _PART.findall(text)), Decimal(0))

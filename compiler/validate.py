@@ -34,6 +34,18 @@ class _Definitions:
     alert_policies: dict[str, AlertPolicySpec] = field(default_factory=dict)
     budget_policies: dict[str, checked.BudgetPolicy] = field(default_factory=dict)
     runbooks: dict[str, checked.Runbook] = field(default_factory=dict)
+    file_names: dict[str, Block] = field(default_factory=dict)  # services by file_key(name)
+
+
+def file_key(name: str) -> str:
+    """What a name is as a file name on macOS and Windows (case folded) and as an OpenSLO name (`_` is `-`)."""
+    return name.casefold().replace("_", "-")
+
+
+def _same_file_name(what: str, name: str, other: str, span: Span, other_span: Span) -> Diagnostic:
+    return dg.make("RELC305", f"{what} `{name}` and `{other}` differ only in case or `-`/`_`", span,
+                   hint="their output files collide on macOS and Windows, and their OpenSLO names are one; "
+                        "rename one", related=(Related(other_span, f"`{other}` defined here"),))
 
 
 def validate(sources: SourceSet) -> tuple[checked.Project | None, list[Diagnostic]]:
@@ -84,7 +96,7 @@ def _collect_block(block: Block, defs: _Definitions, diags: list[Diagnostic]) ->
         return
     what = block.kind.replace("_", " ")
     if block.label is None or not block.has_body:
-        diags.append(dg.make("RELC304", f"a {what} needs a name and a body, e.g. `{block.kind} name {{ ... }}`",
+        diags.append(dg.make("RELC304", f"{'an' if what[0] in 'aeiou' else 'a'} {what} needs a name and a body, e.g. `{block.kind} name {{ ... }}`",
                              block.kind_span))
         return
     if not check_name(block.label, block.label_span, what, diags):
@@ -99,6 +111,11 @@ def _collect_block(block: Block, defs: _Definitions, diags: list[Diagnostic]) ->
                              related=(Related(first.label_span, "first defined here"),)))  # type: ignore[arg-type]
     else:
         table[block.label] = block
+        if block.kind == "service":
+            other = defs.file_names.setdefault(file_key(block.label), block)
+            if other is not block:
+                diags.append(_same_file_name(what, block.label, other.label, block.label_span,  # type: ignore[arg-type]
+                                             other.label_span))  # type: ignore[arg-type]
 
 
 def _service(block: Block, defs: _Definitions, diags: list[Diagnostic]) -> checked.Service | None:
@@ -106,6 +123,7 @@ def _service(block: Block, defs: _Definitions, diags: list[Diagnostic]) -> check
     labels = reader.labels("labels", RESERVED_LABELS)
     slos: list[checked.SLO] = []
     seen: dict[str, Span] = {}
+    folded: dict[str, Block] = {}
     for slo_block in reader.blocks("slo"):
         if slo_block.label is None or not check_name(slo_block.label, slo_block.label_span, "SLO", diags):
             if slo_block.label is None:
@@ -117,6 +135,10 @@ def _service(block: Block, defs: _Definitions, diags: list[Diagnostic]) -> check
                                  slo_block.label_span, related=(Related(seen[slo_block.label], "first defined here"),)))
             continue
         seen[slo_block.label] = slo_block.label_span  # type: ignore[assignment]
+        other = folded.setdefault(file_key(slo_block.label), slo_block)
+        if other is not slo_block:
+            diags.append(_same_file_name("SLO", slo_block.label, other.label, slo_block.label_span,  # type: ignore[arg-type]
+                                         other.label_span))  # type: ignore[arg-type]
         slo = _slo(slo_block, block.label, labels, defs, diags)  # type: ignore[arg-type]
         if slo is not None:
             slos.append(slo)

@@ -2,7 +2,7 @@
 
 A build stages every target first (the slow part), then swaps them all in (renames only), then records
 what it wrote in DIR/.relc-manifest.json. Killed while staging, it leaves the previous output as it
-was plus `.<target>.tmp-<pid>-*` directories, which the next build removes. A failure during the
+was plus `.relc-tmp.<target>.<pid>.*` directories (see staging.py), which the next build removes. A failure during the
 swaps swaps the finished ones back.
 """
 from __future__ import annotations
@@ -10,20 +10,17 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
-import re
 import shutil
 import stat
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from . import manifest
+from . import manifest, staging
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-_STAGING = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)-[A-Za-z0-9_]+$")
 
 Progress = Callable[[str, int, int], None]  # (target, files written, files in target)
 
@@ -73,7 +70,7 @@ def stage_target(out_dir: Path, target: str, artifacts: list, progress: Progress
     later build removes it only once that build is gone."""
     files = [(safe_relative(a.path), a.content.encode("utf-8")) for a in artifacts]
     hashes = {rel.as_posix(): manifest.digest(data) for rel, data in files}
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target}.tmp-{owner or os.getpid()}-", dir=out_dir))
+    tmp = staging.make_dir(out_dir, "tmp", target, owner)
     try:
         _stage(tmp, target, files, progress, out_dir / target)
     except BaseException:
@@ -153,7 +150,7 @@ def _reuse(old: Path, dest: Path, data: bytes, mode: int) -> bool:
     inode allocator skips recently freed inodes one by one). Files are never changed in place, so sharing
     one is safe; a file with another link, another mode or other content is written anew."""
     try:
-        handle = os.open(old, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+        handle = os.open(old, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
     except OSError:
         return False
     try:
@@ -216,9 +213,7 @@ def _swap_back(dest: Path, aside: Path | None) -> None:
 
 
 def _aside_name(dest: Path) -> Path:
-    old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-{os.getpid()}-", dir=dest.parent))
-    os.rmdir(old)
-    return old
+    return dest.parent / staging.name("old", dest.name)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -243,8 +238,8 @@ def remove_stale(out_dir: Path, started: float) -> list[Path]:
     """Delete what killed relc runs left: relc's staging names, an owner that is gone, older than this run."""
     removed = []
     for entry in os.scandir(out_dir):
-        match = _STAGING.match(entry.name)
-        if not match or int(match["pid"]) == os.getpid() or _alive(int(match["pid"])):
+        pid = staging.owner(entry.name)
+        if pid is None or pid == os.getpid() or _alive(pid):
             continue
         if entry.stat(follow_symlinks=False).st_mtime < started:
             _remove(Path(entry.path))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from relc.compiler import manifest, writer
+from relc.compiler import manifest, staging, writer
 from relc.compiler.cli import main
 from relc.compiler.progress import Progress
 
@@ -145,19 +145,24 @@ def _dead_pid() -> int:
 def test_next_build_removes_staging_left_by_killed_runs_only(tmp_path: Path):
     assert build(tmp_path, "-t", "prometheus").exit_code == 0
     dead, old = _dead_pid(), time.time() - 60
-    names = {"dead": f".prometheus.tmp-{dead}-abc12345", "dead_old": f".runbook.old-{dead}-x_1",
-             "manifest_tmp": f".relc-manifest.json.tmp-{dead}-q1w2e3r4", "live": ".grafana.tmp-1-abcdefgh",
-             "fresh": f".datadog.tmp-{dead}-zzzzzzzz", "not_ours": ".prometheus.tmp-backup"}
+    forged = staging.name("tmp", "prometheus", dead)
+    names = {"dead": staging.name("tmp", "prometheus", dead), "dead_old": staging.name("old", "runbook", dead),
+             "manifest_tmp": staging.name("tmp", "manifest", dead), "live": staging.name("tmp", "grafana", 1),
+             "fresh": staging.name("tmp", "datadog", dead), "not_ours": ".prometheus.tmp-backup",
+             # names that merely look like staging names, as other tools choose them (each a dead pid's)
+             "env_backup": f".env.old-{dead}-backup", "terraform": f".terraform.tmp-{dead}-cache",
+             "old_scheme": f".prometheus.tmp-{dead}-abc12345", "forged": forged[:-1] + ("0" if forged[-1] != "0" else "1")}
     for key, name in names.items():
         path = tmp_path / name
-        path.mkdir() if key != "manifest_tmp" else path.write_text("{}")
+        path.mkdir() if key not in ("manifest_tmp", "env_backup") else path.write_text("{}")
         if key != "fresh":
             os.utime(path, (old, old))
     future = time.time() + 3600
     os.utime(tmp_path / names["fresh"], (future, future))  # newer than the run: it may be a run that started later
     assert build(tmp_path, "-t", "prometheus").exit_code == 0
     left = {p.name for p in tmp_path.iterdir()}
-    assert left == {".relc-manifest.json", "prometheus", names["live"], names["fresh"], names["not_ours"]}
+    kept = ("live", "fresh", "not_ours", "env_backup", "terraform", "old_scheme", "forged")
+    assert left == {".relc-manifest.json", "prometheus", *(names[key] for key in kept)}
 
 
 def test_a_failure_while_swapping_puts_every_target_back(tmp_path: Path, monkeypatch):

@@ -196,7 +196,7 @@ def test_oversized_unreadable_and_deeply_nested_configs_are_diagnostics(project:
     config = project / "relc.yaml"
     config.write_text("out: gen\n" + "#" * (1024 * 1024))
     result = invoke("check", "slo")
-    assert result.exit_code == 1 and "error[RELC506]: config file relc.yaml is larger than 1024 KiB" in result.output
+    assert result.exit_code == 1 and "error[RELC506]: cannot read config file relc.yaml: larger than 1 MiB" in result.output
     config.write_bytes(b"out: \xff\n")
     assert "error[RELC506]: config file relc.yaml is not valid UTF-8" in invoke("check", "slo").output
     # libyaml's composer recurses on flow nesting; this depth crashes the process without the guard.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import re
 import subprocess
@@ -32,7 +33,34 @@ from conftest import ROOT, compare_or_update, compare_tree
 SHOP = {"datadog.namespace": "shop", "datadog.tag_map": "job=service", "datadog.timeframe": "nearest",
         "datadog.env": "prod", "datadog.handles": "page:@pagerduty-shop,ticket:@slack-shop-alerts"}
 RUNBOOKS = "https://runbooks.shop.example/"
+MONITORS = 13  # the shop's burn-rate monitors: one per tier Datadog takes (ticket-slow folds into ticket-fast)
 GOLDEN = ROOT / "tests" / "golden" / "datadog"
+
+
+# What Datadog cannot take, next to the shop (which builds clean for every target): a raw PromQL SLI
+# (line 5) and a 28d window (line 10).
+LIMITS = """service limits {
+  slo freshness {
+    objective = 95%
+    window = 7d
+    sli raw {
+      error_ratio = r#"avg_over_time((max(queue_head_age_seconds) > bool 120)[$window:1m])"#
+    }
+  }
+  slo monthly {
+    window = 28d
+    objective = 99%
+    sli events { bad = x_total{code="500"} total = x_total }
+  }
+}
+"""
+
+
+@pytest.fixture
+def shop_and_limits(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "examples" / "shop", tmp_path / "shop")
+    (tmp_path / "shop" / "limits.relc").write_text(LIMITS, encoding="utf-8")
+    return tmp_path / "shop"
 
 
 @pytest.fixture(autouse=True)
@@ -132,22 +160,27 @@ def test_shop_payloads_pass_the_client_models():
     files, _, _ = generate("examples/shop", SHOP)
     documents = api_files(files)
     assert sorted(documents) == ["catalog.availability", "checkout.availability", "checkout.latency",
-                                 "orders-worker.processing"]
-    assert sum(len(d["monitors"]) for d in documents.values()) == 11
+                                 "orders-worker.freshness", "orders-worker.processing"]
+    assert sum(len(d["monitors"]) for d in documents.values()) == MONITORS
     for key, document in documents.items():
         assert api_problems(key, document) == []
 
 
-def test_shop_diagnostics_name_their_lines():
-    """The one SLO Datadog cannot take fails at its `sli raw` line; the rest are warnings at their lines."""
+def test_the_shop_needs_nothing_datadog_cannot_take():
     _, diags, _ = generate("examples/shop", SHOP)
+    assert not [d for d in diags if d.is_error]
+
+
+def test_diagnostics_name_their_lines(shop_and_limits: Path):
+    """The one SLO Datadog cannot take fails at its `sli raw` line; the rest are warnings at their lines."""
+    _, diags, _ = generate(shop_and_limits, SHOP)
     errors = [d for d in diags if d.is_error]
-    assert [(d.span.path, d.span.line) for d in errors] == [("examples/shop/orders.relc", 32)]
+    assert [(Path(d.span.path).name, d.span.line) for d in errors] == [("limits.relc", 5)]
     assert "raw PromQL" in errors[0].message and "datadog {" in errors[0].hint
-    where = {(d.span.path, d.span.line) for d in diags}
-    assert ("examples/shop/checkout.relc", 14) in where  # min_events
-    assert ("examples/shop/policies.relc", 41) in where  # tier ticket-slow of async-pipeline
-    assert ("examples/shop/checkout.relc", 33) in where  # window = 28d
+    where = {(Path(d.span.path).name, d.span.line) for d in diags}
+    assert ("checkout.relc", 14) in where  # min_events
+    assert ("policies.relc", 41) in where  # tier ticket-slow of async-pipeline
+    assert ("limits.relc", 10) in where  # window = 28d
 
 
 def test_terraform_mirrors_the_api_payloads():
@@ -466,27 +499,33 @@ def test_client_is_imported_only_by_the_checker():
     assert out.stdout.strip() == "False"
 
 
-def test_cli_explicit_target_fails_on_the_raw_sli_and_writes_nothing(tmp_path: Path):
-    args = ["build", "examples/shop", "-o", str(tmp_path), "--target", "datadog"]
+def test_cli_explicit_target_fails_on_the_raw_sli_and_writes_nothing(shop_and_limits: Path, tmp_path: Path):
+    args = ["build", str(shop_and_limits), "-o", str(tmp_path / "out"), "--target", "datadog"]
     for key, value in SHOP.items():
         args += ["-O", f"{key}={value}"]
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 1 and "orders.relc:32:5: error[RELC401]" in result.output
-    assert not (tmp_path / "datadog").exists()
+    assert result.exit_code == 1 and "limits.relc:5:5: error[RELC401]" in result.output
+    assert not (tmp_path / "out" / "datadog").exists()
 
 
-def test_cli_default_build_downgrades_and_writes(tmp_path: Path, monkeypatch):
-    """A default build (every built-in target; here Datadog alone) turns RELC401 into warnings."""
+@pytest.mark.parametrize("listed", [False, True], ids=["counted", "--all-warnings"])
+def test_cli_default_build_downgrades_and_writes(shop_and_limits: Path, tmp_path: Path, monkeypatch, listed: bool):
+    """A default build (every built-in target; here Datadog alone) turns RELC401 into warnings, counted in one
+    note per target unless --all-warnings asks for each."""
     monkeypatch.setattr(relc.targets, "BUILTIN", {"datadog": "relc.targets.datadog:TARGET"})
-    result = CliRunner().invoke(main, ["build", "examples/shop", "-o", str(tmp_path), "-O", "datadog.namespace=shop"])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", str(shop_and_limits), "-o", str(out), "-O", "datadog.namespace=shop",
+                                       *(["--all-warnings"] if listed else [])])
     assert result.exit_code == 0, result.output
-    assert "orders.relc:32:5: warning[RELC401]" in result.output
-    assert (tmp_path / "datadog" / "terraform" / "relc.tf.json").exists()
-    api = tmp_path / "datadog" / "api"
-    assert sorted(p.name for p in api.iterdir()) == ["catalog.json", "checkout.json", "orders-worker.json"]
+    assert ("limits.relc:5:5: warning[RELC401]" in result.output) is listed
+    assert ("relc: note: the Datadog output approximates or leaves out" in result.output) is not listed
+    assert (out / "datadog" / "terraform" / "relc.tf.json").exists()
+    api = out / "datadog" / "api"
+    assert sorted(p.name for p in api.iterdir()) == ["catalog.json", "checkout.json",
+                                                     "orders-worker.json"]  # no SLO of limits is written
     assert [key for p in sorted(api.iterdir()) for key in json.loads(p.read_text())] == [  # the SLOs written;
-        "catalog.availability", "checkout.availability",  # checkout/latency's 28d and the raw
-        "orders-worker.processing"]                        # orders-worker/freshness are left out
+        "catalog.availability", "checkout.availability", "checkout.latency",  # limits/freshness (raw) and
+        "orders-worker.freshness", "orders-worker.processing"]                 # limits/monthly (28d) are left out
 
 
 # --- fast paths say what the slow ones said ---------------------------------------------------------------

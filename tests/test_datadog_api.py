@@ -155,7 +155,7 @@ def test_the_documented_loop_creates_each_slo_then_its_monitors_with_the_id(tmp_
                                                                                             slo_id)})
                      for m in documents[key]["monitors"]]
     assert [(method, url, body) for method, url, _, body in sent] == expected
-    assert len(sent) == 4 + 11 and "RELC_SLO_ID" not in json.dumps([body for *_, body in sent])
+    assert len(sent) == 5 + 13 and "RELC_SLO_ID" not in json.dumps([body for *_, body in sent])
     for *_, headers, _ in sent:
         assert headers == ["DD-API-KEY: key", "DD-APPLICATION-KEY: app", "Content-Type: application/json"]
 

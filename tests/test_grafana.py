@@ -286,8 +286,8 @@ def test_aggregate_check_catches_what_the_rules_do_not_record():
 def test_consistency_check_catches_series_the_rules_do_not_record():
     records, alerts = prometheus_output(CASES["shop"])
     bad = ['relc_slo:error_ratio:rate2d{service="checkout",slo="availability"}',  # no tier reads 2d
-           'relc_slo:error_ratio:rate30d{service="checkout",slo="latency"}',     # latency's window is 28d
-           'relc_slo:bad_events:rate5m{service="orders-worker",slo="freshness"}',  # raw SLIs record no events
+           'relc_slo:error_ratio:rate7d{service="checkout",slo="latency"}',      # latency's window is 30d
+           'relc_slo:bad_events:rate5m{service="orders-worker",slo="nope"}',     # no such SLO
            'count(ALERTS{alertname=~"CheckoutAvailabilityBudgetBurn|Nope",service="checkout",slo="availability"})']
     assert len(inconsistencies(bad, records, alerts)) == 4
     with pytest.raises(Exception):

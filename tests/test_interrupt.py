@@ -22,7 +22,7 @@ from relc.compiler import manifest
 
 SERVICES = 150
 TARGETS = ("runbook", "prometheus")  # staged in this order: most files first
-STAGING = re.compile(r"^\.(.+)\.(tmp|old)-\d+-[A-Za-z0-9_]+$")
+STAGING = re.compile(r"^\.relc-(tmp|old)\.")
 
 
 def source(objective: str) -> str:
@@ -80,7 +80,7 @@ def staging(root: Path) -> list[str]:
 def staged_share(root: Path, target: str, total: int) -> float:
     """How far staging of `target` got: entries in its staging directory over the entries it will have."""
     for entry in os.scandir(root):
-        if entry.name.startswith(f".{target}.tmp-"):
+        if entry.name.startswith(f".relc-tmp.{target}."):
             try:
                 return len(os.listdir(entry.path)) / total
             except FileNotFoundError:
@@ -158,3 +158,68 @@ def test_killed_build_leaves_previous_output_and_next_build_cleans_up(work: Path
         assert files == previous
         assert all(inode(out / p) == kept[p] for p in previous if p != manifest.MANIFEST_NAME), \
             "an unchanged file is the previous build's, linked"
+
+
+CTRL_C_POINTS = {  # when Ctrl-C reaches the whole process group (the build and any workers it forked)
+    "while compiling": lambda out: lambda elapsed: elapsed >= 0.8,
+    "while staging": lambda out: lambda elapsed: out.exists() and bool(staging(out)),
+}
+
+
+@pytest.fixture(scope="module")
+def big(work: Path) -> Path:
+    """Ten times the services: compiling alone takes seconds, so Ctrl-C lands inside it."""
+    global SERVICES
+    kept, SERVICES = SERVICES, SERVICES * 10
+    try:
+        (work / "big.relc").write_text(source("99.5%"))
+    finally:
+        SERVICES = kept
+    return work / "big.relc"
+
+
+@pytest.mark.parametrize("point", sorted(CTRL_C_POINTS))
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_says_interrupted_exits_130_and_keeps_the_previous_output(work: Path, big: Path, point: str,
+                                                                         jobs: str, tmp_path: Path):
+    out = tmp_path / "out"
+    shutil.copytree(work / "previous", out)
+    before = tree(out)
+    ready = CTRL_C_POINTS[point](out)
+    proc = subprocess.Popen(command(big, out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True, env={**os.environ, "RELC_JOBS": jobs})
+    start = time.monotonic()
+    try:
+        while not ready(time.monotonic() - start) and proc.poll() is None:
+            time.sleep(0.0005)
+        ended_first = proc.poll() is not None
+        if not ended_first:
+            os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert not ended_first, f"the build ended before Ctrl-C ({point}): {err}"
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert proc.returncode == 130 and err.strip().endswith("relc: interrupted"), (proc.returncode, err)
+    assert err.count("relc: interrupted") == 1, err
+    assert tree(out) == before  # nothing swapped in; the staging directories are removed by the next build
+
+
+def test_ctrl_c_while_the_cli_loads_is_an_interruption(monkeypatch, capsys):
+    import builtins
+
+    from relc.compiler import entry
+
+    real_import = builtins.__import__
+
+    def interrupted(name, *args, **kwargs):
+        if name == "cli" or name.endswith(".cli"):
+            raise KeyboardInterrupt
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    with pytest.raises(SystemExit) as exit_:
+        entry.run()
+    assert exit_.value.code == 130 and capsys.readouterr().err == "relc: interrupted\n"

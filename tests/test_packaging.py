@@ -23,7 +23,7 @@ def test_wheel_installs_only_the_relc_namespace(tmp_path: Path):
         assert f"relc/{package}/__init__.py" in names
     assert not any(n.startswith("relc/__init__") for n in names), "relc stays a namespace for its subpackages"
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "relc = relc.compiler.cli:run" in entry_points
+    assert "relc = relc.compiler.entry:run" in entry_points
 
 
 def test_grammar_loads_from_package_data():

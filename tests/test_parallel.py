@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from relc.compiler import parallel
+
+from conftest import ROOT
 
 SHOP = "examples/shop"
 CUSTOMER = "examples/customer"
@@ -81,12 +84,15 @@ def test_a_build_with_errors_leaves_no_output_directory_behind(tmp_path: Path, j
     """Targets stage their files as they finish; when another target then fails, nothing stays: no staged
     directory and, for a first build, not even the output directory."""
     env = {**os.environ, parallel.JOBS_ENV: jobs}
-    done = subprocess.run([sys.executable, "-m", "relc.compiler", "build", "--no-config", SHOP, "-o",
+    source = tmp_path / "src"
+    shutil.copytree(SHOP, source)
+    shutil.copy(ROOT / "tests" / "good" / "sli_kinds.relc", source)  # raw SLIs, which OpenSLO cannot take
+    done = subprocess.run([sys.executable, "-m", "relc.compiler", "build", "--no-config", str(source), "-o",
                            str(tmp_path / "out"), "-t", "prometheus", "-t", "openslo"],
                           capture_output=True, text=True, env=env)
     assert done.returncode == 1 and "error[RELC401]" in done.stderr
     assert not (tmp_path / "out").exists()
     (tmp_path / "out").mkdir()  # a directory that was there stays, empty
-    subprocess.run([sys.executable, "-m", "relc.compiler", "build", "--no-config", SHOP, "-o",
+    subprocess.run([sys.executable, "-m", "relc.compiler", "build", "--no-config", str(source), "-o",
                     str(tmp_path / "out"), "-t", "prometheus", "-t", "openslo"], capture_output=True, env=env)
     assert (tmp_path / "out").is_dir() and not any((tmp_path / "out").iterdir())

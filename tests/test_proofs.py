@@ -102,7 +102,7 @@ MUTATIONS = [
     ("availability", "ticket-fast", "> 3\n", "> 3.6\n", None, "slow-burn", "time: 3d18h,"),       # ticket too late
     ("availability", "page-slow", "> 6\n", "> 4\n", None, "slow-burn", "time: 4d,"),         # page on slow burn
     ("availability", None, "[1h]", "[2h]", "relc_slo:error_ratio:rate1h", "burn-page-fast", "time: 1h31m,"),
-    ("latency", "page-slow", "> 6\n", "> 7\n", None, "burn-page-slow", "time: 8h30m,"),
+    ("latency", "page-slow", "> 6\n", "> 7\n", None, "burn-page-slow", "time: 9h5m,"),
 ]
 
 

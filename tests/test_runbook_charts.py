@@ -222,7 +222,7 @@ def test_every_chart_is_well_formed_svg_naming_its_shape_not_an_slo():
 
 def test_a_service_and_slo_named_charts_do_not_meet_the_charts_directory(tmp_path: Path):
     (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "a.relc").write_text(slo_text("charts", name="charts") + slo_text("Charts", policy="")
+    (tmp_path / "src" / "a.relc").write_text(slo_text("charts", name="charts") + slo_text("Chart", policy="")
                                              + policy_text("pa"), encoding="utf-8")
     result = CliRunner().invoke(main, ["build", str(tmp_path / "src"), "-o", str(tmp_path / "out"),
                                        "-t", "runbook"])

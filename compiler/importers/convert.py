@@ -8,6 +8,7 @@ import click
 
 from .. import diagnostics as dg
 from ..diagnostics import Diagnostic
+from ..files import Unreadable, read_regular, shown_name
 from ..resolver import SourceSet, display_path
 from ..syntax import Module
 from . import load_yaml_modules, yamlpos
@@ -82,9 +83,11 @@ def _run(fmt: str, files: tuple[str, ...], out: str | None, diag_format: str) ->
     read, diags = [], []
     for name in files:
         try:
-            read.append((display_path(Path(name)), Path(name).read_bytes().decode("utf-8-sig")))
-        except (OSError, UnicodeDecodeError) as err:
-            diags.append(dg.make("RELC201", f"cannot read {name}: {getattr(err, 'strerror', None) or err}"))
+            read.append((display_path(Path(name)), read_regular(Path(name)).decode("utf-8-sig")))
+        except Unreadable as err:
+            diags.append(dg.make("RELC201", f"cannot read {shown_name(name)}: {err}"))
+        except UnicodeDecodeError as err:
+            diags.append(dg.make("RELC201", f"cannot read {shown_name(name)}: not UTF-8 (byte {err.start})"))
     diags.extend(_wrong_format(read, fmt))
     source = None
     if not dg.has_errors(diags):
