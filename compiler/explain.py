@@ -7,6 +7,7 @@ import sys
 import click
 
 from . import ir
+from .cli import CONFIG
 from .units import fmt_number, fmt_percent, human_duration
 
 PROBE_BURN = 10.0  # the "detect at 10x burn" column: a serious but partial incident
@@ -247,21 +248,26 @@ def _fail(result, fmt: str) -> None:
 
 
 @click.command("explain")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--slo", "wanted", multiple=True, metavar="SERVICE/SLO|NAME",
               help="Only this SLO (repeatable); a bare NAME matches SLOs of that name, else a service's SLOs.")
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
               help="Aligned tables (text), JSON for machines, or Markdown for pull requests and wikis.")
-def explain_command(paths: tuple[str, ...], wanted: tuple[str, ...], fmt: str) -> None:
+@CONFIG
+def explain_command(paths: tuple[str, ...], wanted: tuple[str, ...], fmt: str, config_path: str | None,
+                    no_config: bool) -> None:
     """Show the error-budget math behind each SLO's alerts in PATHS.
 
     For every alert tier: its burn-rate factor and windows, the budget spent when it fires, how
     soon it fires at a total outage and at a 10x burn, how long it takes to clear, and how long
-    the budget lasts at its threshold. Example: relc explain examples/shop --slo checkout/availability
+    the budget lasts at its threshold. Without PATHS, reads the `sources` of relc.yaml, as check and build do.
+    Example: relc explain examples/shop --slo checkout/availability
     """
+    from .cli import _config, _sources
     from .pipeline import compile_paths
 
-    result = compile_paths(list(paths))
+    config = _config(config_path, no_config, "json" if fmt == "json" else "text")
+    result = compile_paths(_sources(paths, config), config.exclusion)
     if not result.ok:
         _fail(result, fmt)
     slos = select(result.project, wanted)

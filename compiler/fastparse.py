@@ -12,6 +12,14 @@ class _Fallback(Exception):
     """The fast parser met something it does not handle; lark decides."""
 
 
+class BadUnit(Exception):
+    """A number or duration runs straight into letters (`45min`, `30days`): a unit relc does not know."""
+
+    def __init__(self, word: str, line: int, column: int):
+        super().__init__(word)
+        self.word, self.line, self.column = word, line, column
+
+
 class TooDeep(Exception):
     """Blocks, lists and maps nest deeper than MAX_NESTING at this token."""
 
@@ -168,6 +176,10 @@ class FastParser:
         tok = self.next()
         kind = tok.type
         if kind in _SCALARS:
+            glued = self.toks[self.i]
+            if kind in ("duration", "number", "percent") and glued.type == "name" and glued.line == tok.line \
+                    and glued.column == tok.end_column:
+                raise BadUnit(tok.text + glued.text, tok.line, tok.column)
             return getattr(self.b, _SCALARS[kind])(_at(tok), [tok])
         if kind == "name":
             if tok.text == "true":

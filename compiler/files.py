@@ -69,3 +69,25 @@ def _why(err: Exception) -> str:
 
 def _size(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace a file with `text` in one rename: a reader sees the old file or the new one, never half of one.
+    An existing file keeps its permissions; a new one gets what the umask allows."""
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".relc-tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        try:
+            os.chmod(temp, stat.S_IMODE(os.stat(path).st_mode))
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temp, 0o666 & ~umask)
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise

@@ -31,7 +31,14 @@ def doc_command(pack: str, out_file: str | None) -> None:
         _emit(diagnostics, texts, "text")
         sys.exit(EXIT_ERRORS)
     if out_file:
-        Path(out_file).write_text(text, encoding="utf-8")
+        from .files import write_text_atomic
+
+        try:
+            write_text_atomic(Path(out_file), text)
+        except OSError as err:
+            _emit([dg.make("RELC501", f"cannot write {out_file}: {err.strerror or err}")], {}, "text")
+            sys.exit(EXIT_ERRORS)
+        click.echo(f"relc: wrote {out_file} ({len(text.splitlines())} lines, the reference of {pack})", err=True)
     else:
         click.echo(text, nl=False)
 

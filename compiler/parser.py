@@ -98,18 +98,46 @@ def parse(path: str, text: str) -> tuple[Module | None, list[Diagnostic]]:
     """Parse one file; on a syntax error return no module and one diagnostic at the offending token."""
     text = one_newline(text)
     if _grammar()[1] == FAST_GRAMMAR_CRC32:
-        from .fastparse import FastParser, TooDeep
+        from .fastparse import BadUnit, FastParser, TooDeep
 
         try:
             return FastParser(path, text).module()
         except TooDeep as deep:
             return None, [_too_deep(path, Span.point(path, deep.line, deep.column))]
+        except BadUnit as bad:
+            return None, [_bad_unit(path, bad.word, bad.line, bad.column)]
         except Exception:  # noqa: BLE001 - anything unexpected: lark parses it again and reports it
             pass
     deepest = _deepest_opening(text)
     if deepest is not None:
         return None, [_too_deep(path, deepest)]
+    glued = _glued_unit(text)
+    if glued is not None:
+        return None, [_bad_unit(path, *glued)]
     return _parse_with_lark(path, text)
+
+
+_GLUED = re.compile(r'r#"(?:.|\n)*?"#|r"[^"]*"|"(?:[^"\\\n]|\\.)*"|#[^\n]*|//[^\n]*|[A-Za-z_][A-Za-z0-9_:-]*'
+                    r"|(?P<word>-?[0-9][0-9A-Za-z_.%]*(?:(?<=[eE])[-+][0-9]+)?)")
+_LITERAL = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h|d|w|y))+|[0-9]+(?:\.[0-9]+)?%"
+                      r"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+
+
+def _glued_unit(text: str) -> tuple[str, int, int] | None:
+    """The first number or duration that runs into letters, outside strings and comments (lark's path)."""
+    for match in _GLUED.finditer(text):
+        word = match.group("word")
+        if word and not _LITERAL.fullmatch(word) and re.search("[A-Za-z]", word):
+            line = text.count("\n", 0, match.start()) + 1
+            return word, line, match.start() - text.rfind("\n", 0, match.start())
+    return None
+
+
+def _bad_unit(path: str, word: str, line: int, column: int) -> Diagnostic:
+    return dg.make("RELC101", f"`{word}` is not a number, percentage or duration relc knows", Span(
+        path, line, column, line, column + len(word)),
+        hint="a duration is a number and one of the units ms, s, m, h, d, w (7d), y (365d), e.g. 45m or 30d; "
+             "several add up: 1h30m")
 
 
 # Blocks, lists and maps nest a few levels in real specifications; every stage after parsing (validation,
@@ -190,21 +218,32 @@ def _syntax_error(path: str, text: str, err: UnexpectedInput) -> Diagnostic:
 
 
 def _unclosed_brace(path: str, text: str) -> Span | None:
-    """The innermost `{` left open at end of file, found with the grammar's own lexer."""
+    """The `{` most likely left open at end of file, found with the grammar's own lexer: the first block whose
+    body holds a line indented no deeper than the block's own first line (a sibling written before its `}`),
+    else the innermost one still open."""
     from lark.exceptions import UnexpectedInput
 
-    stack: list[Token] = []
+    lines = text.split("\n")
+    stack: list[tuple[Token, int]] = []
+    suspect: Token | None = None
+    last_line = 0
     try:
         for tok in grammar_parser().lex(text):
+            first_on_line = tok.line != last_line
+            last_line = tok.end_line or tok.line
+            if first_on_line and stack and suspect is None and tok.type != "RBRACE" and tok.line > stack[-1][0].line:
+                if tok.column - 1 <= stack[-1][1]:
+                    suspect = stack[-1][0]
             if tok.type == "LBRACE":
-                stack.append(tok)
+                opener_line = lines[tok.line - 1]
+                stack.append((tok, len(opener_line) - len(opener_line.lstrip(" \t"))))
             elif tok.type == "RBRACE" and stack:
                 stack.pop()
     except UnexpectedInput:
         return None
     if not stack:
         return None
-    tok = stack[-1]
+    tok = suspect or stack[-1][0]
     return Span.point(path, tok.line, tok.column)
 
 

@@ -105,3 +105,50 @@ def _quiet_stderr():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+_PLACEHOLDER = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_OPENERS, _CLOSERS = "([{", ")]}"
+_QUOTED_CHAR = re.compile(r"character[^']*'(.)'")
+
+
+def unknown_placeholder(promql: str) -> tuple[int, str] | None:
+    """The first `$name` that is not `$window` (a typo such as `$windw`), as (offset, name)."""
+    for match in _PLACEHOLDER.finditer(promql):
+        if match.group(1) != WINDOW_PLACEHOLDER[1:] or match.group().startswith("${"):
+            return match.start(), match.group()
+    return None
+
+
+def error_offset(promql: str, message: str) -> int | None:
+    """Where in `promql` the parser's complaint points, when its message says (the parser gives no position):
+    an unclosed bracket, an unmatched closing one, or the unexpected character it quotes."""
+    stack: list[int] = []
+    unmatched = None
+    for lexeme in _LEXEME.finditer(promql):
+        if lexeme.lastgroup == "open":
+            stack.append(lexeme.start())
+        elif lexeme.lastgroup == "close":
+            if stack:
+                stack.pop()
+            elif unmatched is None:
+                unmatched = lexeme.start()
+    lowered = message.lower()
+    if "unclosed" in lowered and stack:
+        return stack[-1]
+    if ("unexpected right" in lowered or "unmatched" in lowered or "unexpected )" in lowered) and unmatched is not None:
+        return unmatched
+    quoted = _QUOTED_CHAR.search(message)
+    if quoted:
+        outside = _outside_strings(promql)
+        found = outside.find(quoted.group(1))
+        return found if found >= 0 else None
+    return None
+
+
+def _outside_strings(promql: str) -> str:
+    """The query with the contents of its string literals blanked, so a search finds only code."""
+    return _STRING.sub(lambda m: m.group()[0] + " " * (len(m.group()) - 2) + m.group()[-1], promql)
+
+
+_STRING = re.compile(r""""(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|`[^`]*`""")

@@ -191,6 +191,9 @@ class Reader:
 
 def _type_hint(value: Value, kinds: tuple[str, ...]) -> str | None:
     if "percent" in kinds and value.kind == "number":
+        number = value.data
+        if isinstance(number, Decimal) and 0 < number < 1:  # a fraction: 0.9995 means 99.95%
+            return f"write it as a percentage: {(number * 100).normalize():f}%"
         return f"write it as a percentage: {value.text}%"
     if "duration" in kinds and value.kind == "number":
         return f"add a unit: {value.text}m, {value.text}h or {value.text}d"

@@ -5,8 +5,9 @@ from decimal import Decimal
 
 from . import diagnostics as dg
 from . import checked
-from .diagnostics import Diagnostic
-from .promql import LABEL_NAME, METRIC_NAME, WINDOW_PLACEHOLDER, render_selector, substitute_window, syntax_error
+from .diagnostics import Diagnostic, Span
+from .promql import (LABEL_NAME, METRIC_NAME, WINDOW_PLACEHOLDER, error_offset, render_selector, substitute_window,
+                     syntax_error, unknown_placeholder)
 from .reader import Reader, Shape, origin
 from .syntax import Block, Value
 
@@ -200,6 +201,13 @@ def _checked_promql(value: Value, diags: list[Diagnostic], aggregated: bool = Fa
                              hint="use a selector with the param as a matcher value, e.g. job=params.job, "
                                   "which relc quotes safely"))
         return None
+    typo = unknown_placeholder(value.data)  # type: ignore[arg-type]
+    if typo is not None:
+        offset, name = typo
+        diags.append(dg.make("RELC309", f"`{name}` is not a placeholder relc fills in", span_in(value, offset, len(name)),
+                             hint=dg.did_you_mean(name, [WINDOW_PLACEHOLDER]) or
+                             "`$window` is the one placeholder: relc substitutes each alert window"))
+        return None
     if WINDOW_PLACEHOLDER not in promql:
         diags.append(dg.make("RELC309", "raw PromQL must use `$window` where the range goes", value.span,
                              hint="e.g. rate(my_errors_total[$window]); relc substitutes each alert window"))
@@ -208,6 +216,21 @@ def _checked_promql(value: Value, diags: list[Diagnostic], aggregated: bool = Fa
     err = syntax_error(f"sum({probe})" if aggregated else probe)
     if err:
         hint = "an event query must return an instant vector; relc aggregates it with sum()" if aggregated else None
-        diags.append(dg.make("RELC308", f"invalid PromQL: {err}", value.span, hint=hint))
+        offset = error_offset(value.data, err)  # type: ignore[arg-type]
+        where = value.span if offset is None else span_in(value, offset, 1)
+        diags.append(dg.make("RELC308", f"invalid PromQL: {err}", where, hint=hint))
         return None
     return promql
+
+
+def span_in(value: Value, offset: int, width: int) -> Span:
+    """The source span of characters offset..offset+width of a string value, when its text is written as is
+    between its quotes (a raw string, or a plain one without escapes); else the whole value."""
+    text, data = value.text, value.data
+    start = next((len(q) for q in ('r#"', 'r"', '"') if text.startswith(q) and text[len(q):].startswith(data)), None)
+    if start is None or value.span.line != value.span.end_line and "\n" not in text:
+        return value.span
+    before = text[:start + offset]
+    line = value.span.line + before.count("\n")
+    col = (value.span.col + len(before)) if "\n" not in before else len(before) - before.rfind("\n")
+    return Span(value.span.path, line, col, line, col + max(width, 1))

@@ -107,8 +107,10 @@ def _write(source: str, out: str | None) -> None:
     if out is None:
         click.echo(source, nl=False)
         return
+    from ..files import write_text_atomic
+
     try:
-        Path(out).write_text(source, encoding="utf-8")
+        write_text_atomic(Path(out), source)
     except OSError as err:
         click.echo(f"relc: error[RELC501]: cannot write {out}: {err.strerror or err}", err=True)
         sys.exit(1)
