@@ -6,6 +6,7 @@ import stat
 from pathlib import Path
 
 MAX_FILE_BYTES = 16 * 1024 * 1024  # a source or spec file; real ones are a few KiB
+MANIFEST_NAME = ".relc-manifest.json"  # what a build writes into its output directory (manifest.py)
 
 
 class Unreadable(Exception):

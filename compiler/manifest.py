@@ -7,7 +7,8 @@ import os
 import re
 from pathlib import Path
 
-MANIFEST_NAME = ".relc-manifest.json"
+from .files import MANIFEST_NAME  # defined where input is read, so directory searches skip output cheaply
+
 FORMAT = 1
 
 Listing = dict[str, dict[str, str]]  # target -> {path relative to DIR/<target>, POSIX: sha256 hex}

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from . import diagnostics as dg
 from .diagnostics import Diagnostic
-from .packs_resolve import note_pack_uses
 from .resolver import Exclude, SourceSet, resolve
 from .validate import validate
 
@@ -49,7 +48,10 @@ def compile_sources(sources: SourceSet, *, to_ir: bool = True) -> tuple[ir.Proje
                                                                          list[Diagnostic]]:
     """Validate resolved sources and lower them to the IR; no project when anything is wrong."""
     project, diags = validate(sources)
-    diags = note_pack_uses(diags, sources.pack_uses)
+    if sources.pack_uses:  # only projects that use packs load the pack code
+        from .packs_resolve import note_pack_uses
+
+        diags = note_pack_uses(diags, sources.pack_uses)
     if project is None or dg.has_errors(diags):
         return None, diags
     if not to_ir:

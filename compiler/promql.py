@@ -93,19 +93,23 @@ def syntax_error(promql: str) -> str | None:
 def _quiet_stderr():
     """A panic inside the Rust parser prints its message and a backtrace to file descriptor 2 before Python
     sees the exception; relc reports the query as a diagnostic instead, so that text is kept off the terminal."""
+    global _DEVNULL
     try:
+        if _DEVNULL is None:
+            _DEVNULL = os.open(os.devnull, os.O_WRONLY)
         saved = os.dup(2)
     except OSError:
         yield
         return
     try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
+        os.dup2(_DEVNULL, 2)
         yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)
 
+
+_DEVNULL: int | None = None  # opened once: a project checks hundreds of queries
 
 _PLACEHOLDER = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _OPENERS, _CLOSERS = "([{", ")]}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import diagnostics as dg
 from .diagnostics import Diagnostic, Related, Span
-from .files import Unreadable, path_kind, read_regular, shown_name
+from .files import MANIFEST_NAME, Unreadable, path_kind, read_regular, shown_name
 from .parser import one_newline, parse
 from .syntax import Block, Import, Module
 
@@ -116,8 +116,6 @@ def _walk(root: Path):
     """Every file below root, in directories a search reads: not hidden or skipped ones, not relc's own output
     (a directory holding a build manifest, so `relc build proj -o proj/out` never reads what it wrote), and
     each real directory once (a link back up is not followed round)."""
-    from .manifest import MANIFEST_NAME
-
     seen: set[str] = set()
     for top, dirs, files in os.walk(root, followlinks=True):
         real = os.path.realpath(top)
