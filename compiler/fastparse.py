@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .parser import MAX_NESTING, _Builder
+from .builder import MAX_NESTING, Builder
 from .syntax import Module, Value
 from .diagnostics import Diagnostic, Span
 
@@ -29,7 +29,7 @@ class TooDeep(Exception):
 
 
 class _Tok:
-    """A token: its text, plus the attributes of lark's Token that `_Builder` reads (`str()` gives the text).
+    """A token: its text, plus the attributes of lark's Token that `Builder` reads (`str()` gives the text).
     Not a `str` subclass: a slotted object costs a third as much to build, and a file has thousands."""
 
     __slots__ = ("text", "type", "line", "column", "end_line", "end_column")
@@ -103,7 +103,7 @@ class FastParser:
         self.toks = _tokens(text)
         self.i = 0
         self.depth = 0
-        self.b = _Builder(path)
+        self.b = Builder(path)
 
     def deeper(self, opened: _Tok) -> None:
         """One more level of nesting, refused past MAX_NESTING: every later stage recurses over the tree."""

@@ -8,7 +8,7 @@ import stat
 import sys
 import tempfile
 import threading
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from . import diagnostics as dg
 from .cli import CONFIG, _config, _sources
 from .diagnostics import Diagnostic, Span
 from .parser import one_newline, parse
-from .printer import Comment, Pos, Printer, Row, format_module, render
+from .printer import Comment, Printer, Row, SourceInfo, format_module, render
 from .syntax import Attribute, Block, Import, Module
 
 __all__ = ["format_source", "format_module", "fmt_command", "FormatterBug", "scan", "shape"]
@@ -32,30 +32,6 @@ _SCANNER: Lark | None = None
 
 class FormatterBug(RuntimeError):
     """The formatted text would not mean what the input meant; nothing is written."""
-
-
-@dataclass
-class SourceInfo:
-    """What the tree forgets and the printer needs: comments, and how labels and strings were spelled."""
-
-    comments: list[Comment]
-    strings_by_start: dict[Pos, str]  # STRING and RAW_STRING token text by start position
-    strings_by_end: dict[Pos, str]
-    punctuation: dict[str, list[Pos]] = field(default_factory=dict)  # LBRACE and COMMA positions, in order
-
-    def __post_init__(self) -> None:
-        self._starts = [(c.line, c.col) for c in self.comments]
-
-    def first(self, kind: str, start: Pos, end: Pos) -> Pos | None:
-        """The first `{` or `,` in [start, end): code the tree has no node for, but comments sit around."""
-        found = self.punctuation.get(kind, [])
-        i = bisect_left(found, start)
-        return found[i] if i < len(found) and found[i] < end else None
-
-    def has_comment(self, start: Pos, end: Pos) -> bool:
-        """Whether a comment starts in [start, end): such a container must break so the comment keeps its place."""
-        i = bisect_left(self._starts, start)
-        return i < len(self._starts) and self._starts[i] < end
 
 
 def place(rows: list[Row], comments: list[Comment]) -> list[Comment]:

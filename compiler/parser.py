@@ -3,20 +3,20 @@
 Two parsers accept the language of grammar/relc.lark. A hand-written recursive-descent parser
 (`fastparse.FastParser`) handles valid input, about ten times faster than lark and without importing it;
 on anything it does not expect it gives up, and the lark LALR parser, the reference, parses the
-file again and reports the syntax error. Both build the tree with the same `_Builder` methods.
+file again and reports the syntax error. Both build the tree with the same methods (builder.py).
 The fast path runs only while the grammar's hash is the one it was written for.
 """
 from __future__ import annotations
 
 import os
 import re
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from . import diagnostics as dg
 from .diagnostics import Diagnostic, Span
-from .syntax import Attribute, Block, Import, MapEntry, Matcher, Module, SelectorLit, Value
-from .units import in_range, parse_duration_ms
+from .builder import MAX_NESTING, SourceError, tree_builder_class
+from .fastparse import BadUnit, FastParser, TooDeep
+from .syntax import Module
 
 if TYPE_CHECKING:
     from lark import Lark, Token
@@ -35,18 +35,6 @@ TOKEN_NAMES = {
     "LBRACE": "`{`", "RBRACE": "`}`", "LSQB": "`[`", "RSQB": "`]`", "EQUAL": "`=`", "COMMA": "`,`",
     "DOT": "`.`", "IMPORT": "`import`", "TRUE": "`true`", "FALSE": "`false`", "$END": "end of file",
 }
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "0": "\0"}
-# C0 controls but tab and newline, DEL and the C1 controls: never meaningful in a name, label or annotation,
-# and a terminal or a Prometheus annotation could act on them.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _control_error(char: str, span: Span) -> Diagnostic:
-    return dg.make("RELC105", f"a string cannot hold the control character U+{ord(char):04X}", span,
-                   hint="strings may hold tab and newline, but no other control character")
-_ESCAPE_RE = re.compile(r"\\(u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}|.)", re.S)
-
-
 def _grammar() -> tuple[str, int]:
     global _GRAMMAR
     if _GRAMMAR is None:
@@ -98,8 +86,6 @@ def parse(path: str, text: str) -> tuple[Module | None, list[Diagnostic]]:
     """Parse one file; on a syntax error return no module and one diagnostic at the offending token."""
     text = one_newline(text)
     if _grammar()[1] == FAST_GRAMMAR_CRC32:
-        from .fastparse import BadUnit, FastParser, TooDeep
-
         try:
             return FastParser(path, text).module()
         except TooDeep as deep:
@@ -140,9 +126,6 @@ def _bad_unit(path: str, word: str, line: int, column: int) -> Diagnostic:
              "several add up: 1h30m")
 
 
-# Blocks, lists and maps nest a few levels in real specifications; every stage after parsing (validation,
-# formatting, the targets) walks the tree recursively, so deeper input is refused here, at the bracket.
-MAX_NESTING = 64
 _NESTING = re.compile(r'r#"(?:.|\n)*?"#|r"[^"]*"|"(?:[^"\\\n]|\\.)*"|#[^\n]*|//[^\n]*|(?P<open>[{\[])|(?P<close>[}\]])')
 
 
@@ -166,14 +149,14 @@ def _parse_with_lark(path: str, text: str) -> tuple[Module | None, list[Diagnost
 
     try:
         tree = grammar_parser().parse(text)
-        builder = _tree_builder_class()(path)
+        builder = tree_builder_class()(path)
         module = builder.transform(tree)
     except UnexpectedInput as err:
         return None, [_syntax_error(path, text, err)]
     except RecursionError:
         return None, [_too_deep(path)]
     except VisitError as err:  # a bad escape inside a string literal, or nesting too deep
-        if isinstance(err.orig_exc, _EscapeError):
+        if isinstance(err.orig_exc, SourceError):
             return None, [err.orig_exc.diagnostic]
         if isinstance(err.orig_exc, RecursionError):
             return None, [_too_deep(path)]
@@ -267,185 +250,3 @@ def _expected(names: set[str]) -> str:
 def _end_position(text: str) -> tuple[int, int]:
     lines = text.split("\n")
     return len(lines), len(lines[-1]) + 1
-
-
-MAX_LITERAL_CHARS = 40
-
-
-def _clipped(text: str) -> str:
-    return text if len(text) <= MAX_LITERAL_CHARS else f"{text[:20]}...({len(text)} characters)"
-
-
-class _EscapeError(Exception):
-    def __init__(self, diagnostic: Diagnostic):
-        super().__init__(diagnostic.message)
-        self.diagnostic = diagnostic
-
-
-class _Builder:
-    """Builds relc's syntax dataclasses, with spans, from one grammar rule's children at a time.
-
-    Each public method is named after a rule and takes (meta, children) the way lark calls a
-    transformer with `v_args(meta=True)`; a token child is a `str` with lark's position attributes."""
-
-    def __init__(self, path: str):
-        super().__init__()
-        self.path = path
-        self.diagnostics: list[Diagnostic] = []
-
-    def _span(self, meta) -> Span:
-        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
-
-    def _tok_span(self, tok: Token) -> Span:
-        return Span(self.path, tok.line, tok.column, tok.end_line, tok.end_column)
-
-    def start(self, meta, items):
-        imports = tuple(i for i in items if isinstance(i, Import))
-        return Module(self.path, tuple(items), imports)
-
-    def import_stmt(self, meta, children):
-        return Import(children[0].data, self._span(meta))
-
-    def block(self, meta, children):
-        kind_tok = children[0]
-        label, label_span, items, has_body = None, None, (), False
-        for child in children[1:]:
-            if isinstance(child, tuple) and child and child[0] == "label":
-                label, label_span = child[1], child[2]
-            else:
-                items, has_body = child, True
-        return Block(str(kind_tok), label, items, self._span(meta), self._tok_span(kind_tok), label_span, has_body)
-
-    def block_label(self, meta, children):
-        child = children[0]
-        if not isinstance(child, Value):  # a NAME token (lark's or the fast parser's)
-            return ("label", str(child), self._tok_span(child))
-        return ("label", child.data, child.span)
-
-    def body(self, meta, items):
-        return tuple(items)
-
-    def attribute(self, meta, children):
-        key, value = children
-        return Attribute(str(key), value, self._span(meta), self._tok_span(key))
-
-    def plain_string(self, meta, children):
-        tok = children[0]
-        self._refuse_control(tok)
-        return Value("string", self._unescape(tok), self._tok_span(tok), str(tok))
-
-    def raw_string(self, meta, children):
-        tok = children[0]
-        self._refuse_control(tok)
-        raw = str(tok)
-        body = raw[3:-2] if raw.startswith('r#"') else raw[2:-1]
-        return Value("raw", body, self._tok_span(tok), raw)
-
-    def percent(self, meta, children):
-        tok = children[0]
-        return Value("percent", self._bounded(tok, "percentage", lambda t: Decimal(t[:-1])), self._tok_span(tok),
-                     str(tok))
-
-    def duration(self, meta, children):
-        tok = children[0]
-        return Value("duration", self._bounded(tok, "duration", parse_duration_ms), self._tok_span(tok), str(tok))
-
-    def number(self, meta, children):
-        tok = children[0]
-        return Value("number", self._bounded(tok, "number", Decimal), self._tok_span(tok), str(tok))
-
-    def _bounded(self, tok, what: str, read) -> Decimal:
-        """Numbers stay within what a float, an int64 of milliseconds and a person can hold (RELC106), so no
-        later stage meets 10^999999999, a 5 000-digit integer or a window of 10^25 years."""
-        text = str(tok)
-        try:
-            value = read(text) if len(text) <= MAX_LITERAL_CHARS else None
-            if value is not None and in_range("duration" if what == "duration" else "number", value):
-                return value
-        except ArithmeticError:  # beyond what a Decimal context holds: 1e999999999
-            pass
-        largest = "100y" if what == "duration" else "10^15"
-        raise _EscapeError(dg.make(
-            "RELC106", f"this {what} is out of range: {_clipped(text)}", self._tok_span(tok),
-            hint=f"a {what} has at most {MAX_LITERAL_CHARS} characters and lies between "
-                 f"{'0' if what == 'duration' else '10^-15'} and {largest}"))
-
-    def true(self, meta, children):
-        return Value("bool", True, self._span(meta), "true")
-
-    def false(self, meta, children):
-        return Value("bool", False, self._span(meta), "false")
-
-    def ref(self, meta, children):
-        parts = tuple(str(c) for c in children)
-        return Value("ref", parts, self._span(meta), ".".join(parts))
-
-    def selector(self, meta, children):
-        metric, matchers = str(children[0]), tuple(children[1:])
-        return Value("selector", SelectorLit(metric, matchers), self._span(meta), metric)
-
-    def matcher(self, meta, children):
-        label, op, value = children
-        if value.kind == "ref":
-            return Matcher(str(label), str(op), "", self._span(meta), ref=value.data)
-        return Matcher(str(label), str(op), value.data, self._span(meta))
-
-    def list(self, meta, children):
-        return Value("list", tuple(children), self._span(meta))
-
-    def map(self, meta, children):
-        return Value("map", tuple(children), self._span(meta))
-
-    def map_entry(self, meta, children):
-        key, value = children
-        if not isinstance(key, Value):  # a NAME token
-            return MapEntry(str(key), self._tok_span(key), value)
-        return MapEntry(key.data, key.span, value)
-
-    def _refuse_control(self, tok: Token) -> None:
-        """Control characters other than tab and newline never reach a label, an annotation or a terminal."""
-        found = _CONTROL.search(str(tok))
-        if found is None:
-            return
-        before = str(tok)[:found.start()]
-        line = tok.line + before.count("\n")
-        col = found.start() - before.rfind("\n") if "\n" in before else tok.column + found.start()
-        raise _EscapeError(_control_error(found.group(), Span.point(self.path, line, col)))
-
-    def _unescape(self, tok: Token) -> str:
-        body = str(tok)[1:-1]
-        if "\\" not in body:
-            return body
-
-        def replace(match: re.Match) -> str:
-            esc = match.group(1)
-            col = tok.column + 1 + match.start()
-            char = _ESCAPES.get(esc)
-            if char is None and esc.startswith("u") and len(esc) > 1:
-                code = int(esc[2:-1] if esc.startswith("u{") else esc[1:], 16)
-                if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
-                    char = chr(code)
-            if char is not None and _CONTROL.match(char):
-                raise _EscapeError(_control_error(char, Span.point(self.path, tok.line, col, len(esc) + 1)))
-            if char is not None:
-                return char
-            raise _EscapeError(dg.make("RELC102", f"invalid escape sequence `\\{esc}` in string",
-                                       Span.point(self.path, tok.line, col, len(esc) + 1),
-                                       hint='valid escapes: \\n \\t \\r \\\\ \\" \\0 \\uXXXX \\u{X...}; '
-                                            "raw strings r\"...\" take text as written"))
-
-        return _ESCAPE_RE.sub(replace, body)
-
-
-_TREE_BUILDER: type | None = None
-
-
-def _tree_builder_class() -> type:
-    """`_Builder` as a lark Transformer: the same methods, called with (meta, children) by lark."""
-    global _TREE_BUILDER
-    if _TREE_BUILDER is None:
-        from lark import Transformer, v_args
-
-        rules = {name: f for name, f in vars(_Builder).items() if not name.startswith("_")}
-        _TREE_BUILDER = v_args(meta=True)(type("_TreeBuilder", (_Builder, Transformer), rules))
-    return _TREE_BUILDER

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from . import diagnostics as dg
 from .diagnostics import Diagnostic
-from .resolver import Exclude, SourceSet, resolve
+from .resolver import Exclude, SourceSet, resolve, uses_packs
 from .validate import validate
 
 if TYPE_CHECKING:
@@ -36,6 +36,10 @@ def compile_paths(paths: list[str], exclude: Exclude | None = None, *, to_ir: bo
     (the CLI, a short-lived process) leaves what it built out of cyclic garbage collection from then on."""
     with gc_paused(freeze):
         sources, diags = resolve(paths, exclude)
+        if not diags and uses_packs(sources):
+            from .packs_resolve import resolve_packs  # only projects that use packs pay for them
+
+            diags.extend(resolve_packs(sources))
         project = None
         if not dg.has_errors(diags):
             project, more = compile_sources(sources, to_ir=to_ir)

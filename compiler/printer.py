@@ -1,27 +1,16 @@
 """Syntax tree to canonical .relc text: rows of code, then the comments placed on them, blank lines, alignment."""
 from __future__ import annotations
 
-import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
 
+from .literals import NAME_RE, name_text, quote, ref_text, scalar
 from .syntax import Attribute, Block, Import, MapEntry, Matcher, Module, SelectorLit, Value
-from .units import parse_duration_ms
-
-if TYPE_CHECKING:
-    from .fmt import SourceInfo
 
 INDENT = "  "
 MAX_WIDTH = 99  # a list or map stays on one line while the line is shorter than 100 columns
 COMMENT_GAP = 2  # spaces between code and a trailing comment, at least
-NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_:-]*")
-NUMBER_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
-PERCENT_RE = re.compile(r"[0-9]+(\.[0-9]+)?%")
-DURATION_RE = re.compile(r"([0-9]+(\.[0-9]+)?(ms|s|m|h|d|w|y))+")
 MATCH_OPS = ("=", "!=", "=~", "!~")
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
-_UNIT_MS = (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000))
 
 Pos = tuple[int, int]
 Anchor = tuple[int, int, int, int]  # line, col, end_line, end_col of something printed on a row
@@ -62,6 +51,30 @@ def _end_point(span) -> Anchor | None:
     return None if span is None else _point(span.end_line, span.end_col - 1)
 
 
+@dataclass
+class SourceInfo:
+    """What the tree forgets and the printer needs: comments, and how labels and strings were spelled."""
+
+    comments: list[Comment]
+    strings_by_start: dict[Pos, str]  # STRING and RAW_STRING token text by start position
+    strings_by_end: dict[Pos, str]
+    punctuation: dict[str, list[Pos]] = field(default_factory=dict)  # LBRACE and COMMA positions, in order
+
+    def __post_init__(self) -> None:
+        self._starts = [(c.line, c.col) for c in self.comments]
+
+    def first(self, kind: str, start: Pos, end: Pos) -> Pos | None:
+        """The first `{` or `,` in [start, end): code the tree has no node for, but comments sit around."""
+        found = self.punctuation.get(kind, [])
+        i = bisect_left(found, start)
+        return found[i] if i < len(found) and found[i] < end else None
+
+    def has_comment(self, start: Pos, end: Pos) -> bool:
+        """Whether a comment starts in [start, end): such a container must break so the comment keeps its place."""
+        i = bisect_left(self._starts, start)
+        return i < len(self._starts) and self._starts[i] < end
+
+
 class Printer:
     """Lays a tree out as rows; given the source, keeps its spellings and breaks containers that hold comments."""
 
@@ -91,7 +104,7 @@ class Printer:
         if isinstance(item, Import):
             self._row(indent, "import " + self._string(item.path, item.span), [_anchor(item.span)])
         elif isinstance(item, Attribute):
-            key = _name(item.key, "attribute key", keyword_ok=False)
+            key = name_text(item.key, "attribute key", keyword_ok=False)
             self._value(indent, f"{key} = ", item.value, "", [_anchor(item.key_span)])
         elif isinstance(item, Block):
             self._block(item, indent)
@@ -99,7 +112,7 @@ class Printer:
             raise ValueError(f"not a syntax tree item: {item!r}")
 
     def _block(self, block: Block, indent: int) -> None:
-        head, anchors = _name(block.kind, "block kind", keyword_ok=False), [_anchor(block.kind_span)]
+        head, anchors = name_text(block.kind, "block kind", keyword_ok=False), [_anchor(block.kind_span)]
         if block.label is not None:
             head += " " + self._label(block.label, block.label_span)
             anchors.append(_anchor(block.label_span))
@@ -176,15 +189,15 @@ class Printer:
         return scalar(value)
 
     def _selector(self, sel: SelectorLit) -> str:
-        metric = _name(sel.metric, "metric name", bool_ok=False)
+        metric = name_text(sel.metric, "metric name", bool_ok=False)
         return metric + "{" + ", ".join(self._matcher(m) for m in sel.matchers) + "}"
 
     def _matcher(self, m: Matcher) -> str:
         if m.op not in MATCH_OPS:
             raise ValueError(f"unknown matcher operator {m.op!r}")
         ref = getattr(m, "ref", None)  # `job=params.job` inside a pack
-        value = _ref_text(ref) if ref else self._string(m.value, m.span)
-        return f"{_name(m.label, 'label name')}{m.op}{value}"
+        value = ref_text(ref) if ref else self._string(m.value, m.span)
+        return f"{name_text(m.label, 'label name')}{m.op}{value}"
 
     def _label(self, text: str, span) -> str:
         """A block label or map key: as the source wrote it (name or string), else a name when it is one."""
@@ -201,113 +214,6 @@ class Printer:
         if self.src is not None and span is not None:
             token = self.src.strings_by_end.get((span.end_line, span.end_col))
         return token if token is not None and token.startswith("r") else quote(text)
-
-
-def _name(text: str, what: str, keyword_ok: bool = True, bool_ok: bool = True) -> str:
-    """A bare name, refused when the grammar would read it as something else."""
-    if not isinstance(text, str) or not NAME_RE.fullmatch(text) or (not keyword_ok and text == "import") \
-            or (not bool_ok and text in ("true", "false")):
-        raise ValueError(f"{what} {text!r} cannot be written as a name")
-    return text
-
-
-def _ref_text(parts) -> str:
-    if not parts or parts[0] in ("true", "false"):
-        raise ValueError(f"reference {parts!r} would read as a boolean")
-    return ".".join(_name(p, "reference part") for p in parts)
-
-
-def quote(text: str) -> str:
-    """A plain string literal the parser reads back as `text`; what would not show (controls, bidi marks,
-    odd spaces) is escaped, so the source never hides part of a string."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif 0xD800 <= code <= 0xDFFF:
-            raise ValueError("a string cannot hold a lone surrogate")
-        elif not ch.isprintable():
-            out.append(f"\\u{{{code:X}}}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def scalar(value: Value) -> str:
-    """The token for a literal: the written form when it still means the data, else one derived from the data."""
-    kind, data = value.kind, value.data
-    if kind == "string":
-        return quote(data)  # type: ignore[arg-type]
-    if kind == "raw":
-        return _raw(data, value.text)  # type: ignore[arg-type]
-    if kind == "bool":
-        return "true" if data else "false"
-    if kind == "ref":
-        return _ref_text(data)
-    if kind == "number":
-        return _kept(value, NUMBER_RE, Decimal) or _number(_decimal(data))
-    if kind == "percent":
-        return _kept(value, PERCENT_RE, lambda t: Decimal(t[:-1])) or _unsigned(_decimal(data)) + "%"
-    if kind == "duration":
-        return _kept(value, DURATION_RE, parse_duration_ms) or _duration(_decimal(data))
-    raise ValueError(f"unknown value kind {kind!r}")
-
-
-def _kept(value: Value, pattern: re.Pattern, read) -> str | None:
-    text = value.text
-    if text and pattern.fullmatch(text) and read(text) == _decimal(value.data):
-        return text
-    return None
-
-
-def _decimal(data) -> Decimal:
-    try:
-        number = data if isinstance(data, Decimal) else Decimal(str(data))
-    except InvalidOperation:
-        raise ValueError(f"{data!r} is not a number") from None
-    if not number.is_finite():
-        raise ValueError(f"{data!r} is not a finite number")
-    return number
-
-
-def _number(number: Decimal) -> str:
-    return format(number, "f")
-
-
-def _unsigned(number: Decimal) -> str:
-    if number < 0:
-        raise ValueError(f"{number} cannot be written as a percentage or duration (no sign)")
-    return format(abs(number), "f")
-
-
-def _duration(ms: Decimal) -> str:
-    """Milliseconds as the largest units: 5400000 -> 1h30m, 0.5 -> 0.5ms."""
-    _unsigned(ms)
-    whole, parts = int(ms), []
-    rest = ms - whole
-    for unit, size in _UNIT_MS:
-        count, whole = divmod(whole, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    if whole or rest:
-        parts.append(_unsigned(whole + rest) + "ms")
-    return "".join(parts) or "0s"
-
-
-def _raw(body: str, written: str) -> str:
-    """Raw strings stay raw in the user's delimiters; only text holding `"#` falls back to a plain string."""
-    if written.startswith('r#"') and written.endswith('"#') and len(written) >= 5 and written[3:-2] == body \
-            and '"#' not in body:
-        return written
-    if written.startswith('r"') and written.endswith('"') and len(written) >= 3 and written[2:-1] == body \
-            and '"' not in body:
-        return written
-    if '"' not in body:
-        return f'r"{body}"'
-    if '"#' not in body:
-        return f'r#"{body}"#'
-    return quote(body)
 
 
 # ---- comments and blank lines ----

@@ -151,12 +151,12 @@ def resolve(inputs: list[str], exclude: Exclude | None = None) -> tuple[SourceSe
     specs = [file for file, _ in entries if file.suffix in YAML_SUFFIXES]
     if specs:
         diags.extend(_load_specs(specs, loader.sources))
-    if not diags and any(isinstance(i, Block) and i.kind in ("use", "pack")
-                         for m in loader.sources.modules for i in m.items):
-        from .packs_resolve import resolve_packs  # only projects that use packs pay for them
-
-        diags.extend(resolve_packs(loader.sources))
     return loader.sources, diags
+
+
+def uses_packs(sources: SourceSet) -> bool:
+    """Whether any module uses or defines a pack: only such projects load the pack code (the pipeline's job)."""
+    return any(isinstance(i, Block) and i.kind in ("use", "pack") for m in sources.modules for i in m.items)
 
 
 def _load_specs(files: list[Path], sources: SourceSet) -> list[Diagnostic]:
