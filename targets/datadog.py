@@ -15,7 +15,7 @@ from relc.targets.datadog_objects import (PLACEHOLDER, Settings, Tier, datadog_t
                                           slo_payload, target_percent, timeframe)
 from relc.targets.datadog_options import read_options
 from relc.targets.datadog_query import Mapping, Untranslatable, gather, sli_queries
-from relc.targets.jsonout import Encoded, dumps
+from relc.targets.jsonout import dumps
 
 OPTIONS = {
     "namespace": OptionSpec("prefix of every metric name, as the OpenMetrics check's `namespace` sets it, e.g. shop"),
@@ -227,11 +227,11 @@ def render(built: list[Built]) -> list[Artifact]:
     slos, monitors, services = {}, {}, {}
     for b in built:
         name, text = names[b.key], dumps(b.slo)
-        slos[name] = tf_literal(b.slo) if templated(text) else Encoded(b.slo, text)
-        api = {"slo": Encoded(b.slo, text), "monitors": []}
+        slos[name] = tf_literal(b.slo) if templated(text) else b.slo
+        api = {"slo": b.slo, "monitors": []}
         for tier, body in b.monitors:
             text = dumps(body)
-            api["monitors"].append(Encoded(body, text))
+            api["monitors"].append(body)
             monitors[f"{name}__{tier}"] = tf_monitor(body, name, b.key, templated(text))
         services.setdefault(b.service, {})[b.key] = api
     artifacts = [Artifact(f"api/{service}.json", dump(entries)) for service, entries in services.items()]
