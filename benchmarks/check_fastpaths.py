@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from relc.compiler import parser as P  # noqa: E402
 from relc.compiler.fastparse import FastParser  # noqa: E402
-from relc.targets import yamlout  # noqa: E402
+from relc.targets.shared import yamlout as yamlout  # noqa: E402
 
 import generate  # noqa: E402
 
@@ -123,10 +123,10 @@ def check_yaml(rng: random.Random, count: int) -> bool:
     from relc.targets import Options
 
     yamlout.dump = spy
-    import relc.targets.alertmanager as am
+    import relc.targets.prometheus.alertmanager as am
     import relc.targets.grafana as gf
     import relc.targets.prometheus as pm
-    import relc.targets.promtest as pt
+    import relc.targets.prometheus.proofs as pt
     for module in (am, gf, pm, pt):
         module.dump = spy
     projects = [ROOT / "examples" / "shop", Path("/tmp/relc-check-parser")]

@@ -1,7 +1,7 @@
 """Writers on relc's real output, side by side in one run: every JSON document the Grafana and Datadog targets
-write for a generated project, by json.dumps (the reference), orjson and relc.targets.jsonout (orjson with
+write for a generated project, by json.dumps (the reference), orjson and relc.targets.shared.jsonout (orjson with
 json's fallbacks); every YAML document the Prometheus target writes (rules, tests, Alertmanager), by PyYAML
-with its C emitter (the reference) and relc.targets.yamlout.
+with its C emitter (the reference) and relc.targets.shared.yamlout.
 
     python3 benchmarks/writers.py [--slos 1000] [--rounds 3]
 
@@ -24,14 +24,16 @@ import generate  # noqa: E402
 
 def documents(slos: int) -> tuple[list[object], list[object]]:
     """What the targets hand to the JSON and the YAML writer, captured while they run."""
-    import relc.targets.alertmanager as alertmanager
+    import relc.targets.prometheus.alertmanager as alertmanager
     import relc.targets.datadog as datadog
     import relc.targets.grafana as grafana
     import relc.targets.prometheus as prometheus
-    import relc.targets.promtest as promtest
+    import relc.targets.prometheus.proofs as promtest
     from relc.compiler.build import generate as run_targets
     from relc.compiler.pipeline import compile_paths
-    from relc.targets import Options, jsonout, yamlout
+    from relc.targets import Options
+    from relc.targets.shared import jsonout as jsonout
+    from relc.targets.shared import yamlout as yamlout
 
     json_docs: list[object] = []
     yaml_docs: list[object] = []
@@ -85,7 +87,9 @@ def main() -> int:
     import orjson
     import yaml
 
-    from relc.targets import jsonout, yamlout
+    from relc.targets.shared import jsonout as jsonout
+
+    from relc.targets.shared import yamlout as yamlout
 
     json_docs, yaml_docs = documents(args.slos)
     plain = [json.loads(jsonout.dumps(d)) for d in json_docs]  # the same data as plain dicts and lists

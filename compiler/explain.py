@@ -201,7 +201,7 @@ def render_text(maths: list[dict]) -> str:
 
 def _md_cell(text: str) -> str:
     """Source text in Markdown: escaped like the runbooks' (no cell end, code span, HTML, link or hidden text)."""
-    from relc.targets.runbook_markdown import md
+    from relc.targets.runbook.markdown import md
 
     return md(text) if text else text
 

@@ -69,7 +69,7 @@ def render_pack_doc(reference: str) -> tuple[str | None, list, dict[str, str]]:
 
 def _markdown(pack, project) -> str:
     from relc.compiler.units import fmt_percent, human_duration
-    from relc.targets.runbook_markdown import code, md
+    from relc.targets.runbook.markdown import code, md
 
     lines = [f"# {md(pack.name)} {md(pack.version)}", "", md(pack.description), "",
              "## Parameters", "", "| Name | Type | Default | Description |", "| --- | --- | --- | --- |"]

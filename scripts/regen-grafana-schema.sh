@@ -4,7 +4,7 @@
 #
 # For developers, not CI: it needs node >= 18, npm and the npm registry. Review the diff, run the tests
 # (python3 -m pytest -q tests/test_grafana.py), and commit the result together with any generator change.
-# To move to another Grafana release, change GRAFANA_SCHEMA below (and SCHEMA_VERSION in targets/grafana.py
+# To move to another Grafana release, change GRAFANA_SCHEMA below (and SCHEMA_VERSION in targets/grafana/__init__.py
 # when the release's dashboard schemaVersion differs), then rerun.
 set -euo pipefail
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from relc.compiler.pipeline import compile_paths
-from relc.targets.alertmanager import alertmanager_config
+from relc.targets.prometheus.alertmanager import alertmanager_config
 
 from conftest import ROOT, require_tool
 

@@ -24,9 +24,9 @@ from relc.compiler.render import render_text
 from relc.targets import Options
 from relc.targets import datadog as datadog_target
 from relc.targets.datadog import TARGET, templated, tf_monitor
-from relc.targets.datadog_check import BURN_RATE, monitor_problems, slo_problems
-from relc.targets.datadog_objects import literal, safe_url
-from relc.targets.datadog_query import Mapping, Untranslatable, selector_query, sli_queries, tag_text
+from relc.targets.datadog.check import BURN_RATE, monitor_problems, slo_problems
+from relc.targets.datadog.objects import literal, safe_url
+from relc.targets.datadog.query import Mapping, Untranslatable, selector_query, sli_queries, tag_text
 
 from conftest import ROOT, compare_or_update, compare_tree
 

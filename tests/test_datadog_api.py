@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from relc.compiler.pipeline import compile_paths
-from relc.targets.datadog_check import BURN_RATE
+from relc.targets.datadog.check import BURN_RATE
 
 from conftest import ROOT, require_tool
 from test_datadog import EVENTS, POLICY, SHOP, api_files, api_problems, generate, require_client, snippet, tiers_of

@@ -19,7 +19,9 @@ from relc.compiler.naming import dashboard_uid
 from relc.compiler.promql import render_selector
 from relc.compiler.pipeline import compile_paths
 from relc.targets import Options
-from relc.targets import grafana, grafana_queries, grafana_text
+from relc.targets import grafana
+from relc.targets.grafana import queries as grafana_queries
+from relc.targets.grafana import text as grafana_text
 from relc.targets.prometheus import TARGET as PROMETHEUS
 
 from conftest import ROOT, compare_tree, promtool_unit

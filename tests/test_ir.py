@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from relc.compiler import ir
 from relc.compiler.pipeline import compile_paths
-from relc.targets.promql_sli import le_matcher
+from relc.targets.shared.promql_sli import le_matcher
 
 
 def project(path: str) -> ir.Project:

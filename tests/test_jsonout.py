@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relc.targets import jsonout
-from relc.targets.jsonout import dumps
+from relc.targets.shared import jsonout as jsonout
+from relc.targets.shared.jsonout import dumps
 
 AWKWARD = st.sampled_from(['', '"', "\\", "\n", "\r\t", "\x00\x1f\x7f", "\u2028\u2029", "é€😀", "${x}", "%{y}",
                            "</script>", " ", "a\"b\\c", "\ud800"])

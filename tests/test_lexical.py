@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relc.compiler.pipeline import compile_paths
-from relc.targets.promql_sli import bound_pattern
+from relc.targets.shared.promql_sli import bound_pattern
 
 SLO = 'slo x {{ objective = 99%  sli latency {{ histogram = h_seconds  threshold = {threshold} }} }}'
 
@@ -117,7 +117,7 @@ def test_le_is_read_as_a_number_and_matched_in_every_spelling(tmp_path: Path):
                              "} } }\n")
     assert result.ok, result.diagnostics
     (slo,) = result.project.slos()
-    from relc.targets.promql_sli import le_matcher
+    from relc.targets.shared.promql_sli import le_matcher
 
     matcher = le_matcher(slo.sli)
     assert matcher.op == "=~" and all(re.fullmatch(matcher.value, t) for t in ("0.25", "0.250", "2.5e-01"))

@@ -15,7 +15,7 @@ from relc.compiler.resolver import SourceSet
 from relc.compiler.pipeline import compile_sources
 from relc.targets import Options
 from relc.targets.openslo import TARGET, openslo_name, shorthand
-from relc.targets.promql_sli import bad_and_total
+from relc.targets.shared.promql_sli import bad_and_total
 
 from conftest import ROOT
 

@@ -16,8 +16,8 @@ from relc.compiler.pipeline import compile_paths
 from relc.compiler.promql import quote, render_selector
 from relc.compiler.units import prom_duration
 from relc.targets.openslo import _SLOTS, _YAML_WORDS as YAML_WORDS, plain_name, policy_doc, policy_text
-from relc.targets.promql_sli import Rates, bad_and_total, le_matcher, rate
-from relc.targets.yamlout import dump
+from relc.targets.shared.promql_sli import Rates, bad_and_total, le_matcher, rate
+from relc.targets.shared.yamlout import dump
 
 from conftest import firing, promtool_unit, require_tool
 

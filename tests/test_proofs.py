@@ -14,8 +14,8 @@ from relc.compiler.cli import main
 from relc.compiler.diagnostics import Severity
 from relc.compiler.pipeline import compile_paths
 from relc.compiler.prooftest import run_promtool_tests
-from relc.targets.promtest import proof_artifacts
-from relc.targets.synthetic import NoProof, Run, full_match, label_set, regex_examples, source_series
+from relc.targets.prometheus.proofs import proof_artifacts
+from relc.targets.prometheus.synthetic import NoProof, Run, full_match, label_set, regex_examples, source_series
 
 from conftest import ROOT, require_tool
 

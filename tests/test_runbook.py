@@ -20,7 +20,7 @@ from relc.compiler.cli import main
 from relc.compiler.pipeline import compile_paths
 from relc.compiler.writer import write_targets
 from relc.targets import Options
-from relc.targets.runbook_markdown import _HIDDEN_IN_CODE, _HIDDEN_IN_TEXT, SPECIAL, code, fence, link, md
+from relc.targets.runbook.markdown import _HIDDEN_IN_CODE, _HIDDEN_IN_TEXT, SPECIAL, code, fence, link, md
 
 from conftest import ROOT, compare_tree
 
@@ -508,14 +508,14 @@ def test_custom_blocks_in_relcs_template_are_sandboxed_too(tmp_path: Path):
 
 
 def render_all(env, project, options: Options, index: str = "README.md", charts: bool = True) -> dict[str, str]:
-    from relc.targets.runbook_pages import build_pages
+    from relc.targets.runbook.pages import build_pages
 
     return {a.path: a.content for a in build_pages(env, project, options, index, charts)}
 
 
 def test_builtin_templates_render_alike_sandboxed_and_trusted(tmp_path: Path):
     """relc's templates skip the sandbox for speed: they must not depend on it, byte for byte."""
-    from relc.targets.runbook_env import builtin_environment, sandbox_environment
+    from relc.targets.runbook.env import builtin_environment, sandbox_environment
 
     projects = [compile_project(p) for p in ("examples/shop", "examples/customer",
                                              *sorted((ROOT / "tests" / "good").iterdir()))]
@@ -529,7 +529,7 @@ def test_builtin_templates_render_alike_sandboxed_and_trusted(tmp_path: Path):
 def test_only_relcs_own_templates_run_outside_the_sandbox(tmp_path: Path):
     from jinja2.sandbox import SandboxedEnvironment
 
-    from relc.targets.runbook_env import environment
+    from relc.targets.runbook.env import environment
 
     trusted, _ = environment("")
     sandboxed, _ = environment(str(tmp_path))

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from relc.compiler.cli import main
 from relc.compiler.units import fmt_percent, human_duration, prom_duration
 from relc.compiler.writer import write_targets
-from relc.targets import Options, runbook_chart
+from relc.targets import Options
+from relc.targets.runbook import chart as runbook_chart
 from relc.targets.runbook import TARGET
 
 from conftest import ROOT
@@ -264,7 +265,7 @@ def test_a_teams_template_gets_the_shared_path_in_chart(tmp_path: Path):
 def test_tiers_on_one_line_are_drawn_apart():
     """ticket-fast (3x over 1d) and ticket-slow (1x over 3d) spend the same budget when they fire, so their
     detection lines coincide from 0.3% errors up: the later one is drawn thinner, on top, a few pixels off."""
-    from relc.targets.runbook_chart import ChartKey, TierKey, shared_chart
+    from relc.targets.runbook.chart import ChartKey, TierKey, shared_chart
 
     tiers = (TierKey("ticket-fast", "ticket", 3.0, 86400), TierKey("ticket-slow", "ticket", 1.0, 3 * 86400),
              TierKey("page-fast", "page", 14.4, 3600))

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relc.compiler.cli import main
-from relc.targets.prometheus_rules import LIVE_TEMPLATES
+from relc.targets.prometheus.rules import LIVE_TEMPLATES
 
 from conftest import require_tool
 

@@ -1,10 +1,10 @@
-"""targets/yamlout.py writes what PyYAML would, byte for byte, only faster; these check its shortcuts."""
+"""targets/shared/yamlout.py writes what PyYAML would, byte for byte, only faster; these check its shortcuts."""
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relc.targets import yamlout
+from relc.targets.shared import yamlout as yamlout
 
 AWKWARD = st.text(alphabet=st.sampled_from(list("aZ_/($ :#-'\"!{}[],&*?|>%@`\t\n.0129é") + ["\u2028", "\x85"]),
                   min_size=1, max_size=30)

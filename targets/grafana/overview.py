@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from relc.compiler import ir
 from relc.targets import Options
-from relc.targets import grafana_panels as gp
-from relc.targets import grafana_queries as q
-from relc.targets.grafana_slo import BURN_UNIT, sli_decimals
-from relc.targets.grafana_text import link_url
+from relc.targets.grafana import panels as gp
+from relc.targets.grafana import queries as q
+from relc.targets.grafana.slo import BURN_UNIT, sli_decimals
+from relc.targets.grafana.text import link_url
 
 KEY = "overview"
 TABLE_HEIGHT = 20

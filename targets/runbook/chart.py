@@ -16,7 +16,7 @@ from typing import Iterable, NamedTuple
 
 from relc.compiler import ir
 from relc.compiler.units import fmt_number, fmt_percent, human_duration, prom_duration
-from relc.targets.runbook_view import figure
+from relc.targets.runbook.view import figure
 
 CHART_DIR = "_charts"    # service names start with a letter, index names are files: no service can take it
 DIGEST_HEX = 12          # 48 bits of sha256 in a file name; longer only if two charts of a build share them

@@ -10,8 +10,8 @@ from urllib.parse import quote
 from relc.compiler import ir
 from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_percent
 from relc.targets import Options
-from relc.targets.datadog_query import Untranslatable, tag_text
-from relc.targets.prometheus_rules import runbook_url
+from relc.targets.datadog.query import Untranslatable, tag_text
+from relc.targets.prometheus.rules import runbook_url
 
 TIMEFRAMES = {7 * 86400: "7d", 30 * 86400: "30d", 90 * 86400: "90d"}
 LONG_MIN_S, LONG_MAX_S = 3600, 48 * 3600

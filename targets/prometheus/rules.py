@@ -7,7 +7,7 @@ from relc.compiler import ir
 from relc.compiler.promql import quote, render_selector
 from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_percent, prom_duration
 from relc.targets import Options
-from relc.targets.promql_sli import Rates, raw_error_ratio, slo_selector
+from relc.targets.shared.promql_sli import Rates, raw_error_ratio, slo_selector
 
 BASE_WINDOW_S = 300           # short rates are recorded at 5m and everything long is summed from them
 DERIVED_FROM_S = 86400        # windows of a day or more are sums over the recorded 5m rates

@@ -7,10 +7,10 @@ from relc.compiler import ir
 from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_number, human_percent
 from relc.compiler.units import prom_duration as _prom_duration
 from relc.targets import Options
-from relc.targets import grafana_panels as gp
-from relc.targets import grafana_queries as q
-from relc.targets.jsonout import freeze
-from relc.targets.grafana_text import cache_by_value, link_url, markdown_text, runbook_html, runbook_url
+from relc.targets.grafana import panels as gp
+from relc.targets.grafana import queries as q
+from relc.targets.shared.jsonout import freeze
+from relc.targets.grafana.text import cache_by_value, link_url, markdown_text, runbook_html, runbook_url
 
 TIERS_PER_LINE = 4
 BURN_UNIT = "suffix:x"

@@ -18,7 +18,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from relc.compiler import diagnostics as dg
-from relc.targets.runbook_markdown import anchor, code, fence, image, link, md
+from relc.targets.runbook.markdown import anchor, code, fence, image, link, md
 
 MAX_POWER = 10_000            # `**` beyond this (or a repeated string beyond MAX_REPEAT) is refused
 MAX_REPEAT = 1_000_000
@@ -64,7 +64,7 @@ def _configure(env: jinja2.Environment) -> jinja2.Environment:
 
 
 def _builtin_loader() -> jinja2.BaseLoader:
-    return ResourceLoader(files("relc.targets") / "templates" / "runbook")
+    return ResourceLoader(files("relc.targets.runbook") / "templates")
 
 
 class HelperContext(Context):

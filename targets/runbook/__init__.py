@@ -38,8 +38,8 @@ class RunbookTarget:
         """All pages, charts and the index, or none at all with a diagnostic if a template fails."""
         # imported here: jinja2 and the page code take 70 ms to import, which a large build then spends in the
         # worker running this target rather than before any worker starts
-        from relc.targets.runbook_env import environment
-        from relc.targets.runbook_pages import TemplateFailure, build_pages
+        from relc.targets.runbook.env import environment
+        from relc.targets.runbook.pages import TemplateFailure, build_pages
 
         env, diags = environment(options.get("runbook.templates"))
         if env is None:

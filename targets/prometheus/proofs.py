@@ -22,7 +22,7 @@ are multiples of it, the input step being 1m unless a window is shorter than 4m)
 - E is the shortest of LADDER that keeps a file within MAX_EVALS evaluations, because promtool's time
   goes by rules x evaluations: 1m for 1h long windows, 5m for 6h, 30m for 3d.
 - Other tiers in a scenario see windows the warm-up may not fill (data starts at 0), so their states
-  come from a model of the rules (targets/synthetic.py, `Run`) under both range semantics; a check is
+  come from a model of the rules (targets/prometheus/synthetic.py, `Run`) under both range semantics; a check is
   written only where both agree with a margin, and the file says which evaluations it leaves out.
 """
 from __future__ import annotations
@@ -36,9 +36,9 @@ from relc.compiler.diagnostics import Diagnostic, Severity, Span
 from relc.compiler.promql import quote
 from relc.compiler.units import fmt_number, prom_duration
 from relc.targets import Artifact
-from relc.targets.prometheus_rules import BASE_WINDOW_S, DERIVED_FROM_S
-from relc.targets.synthetic import STEP_S, NoProof, Run, source_series
-from relc.targets.yamlout import comment, dump
+from relc.targets.prometheus.rules import BASE_WINDOW_S, DERIVED_FROM_S
+from relc.targets.prometheus.synthetic import STEP_S, NoProof, Run, source_series
+from relc.targets.shared.yamlout import comment, dump
 
 LADDER = (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)  # evaluation intervals
 MAX_EVALS = 240        # evaluations per file: promtool costs ~0.1-0.25ms per rule and evaluation
@@ -298,7 +298,7 @@ def render(slo: ir.SLO, sc: Scenario, rule_file: str) -> str:
     document = {"rule_files": [f"../{rule_file}"], "evaluation_interval": _d(sc.run.eval_s),
                 "tests": [{"name": f"{slo.service}/{slo.name} {sc.name}", "interval": _d(sc.run.step_s),
                            "input_series": series, "promql_expr_test": sc.checks}]}
-    lines = [f"Proof `{sc.name}`: run with `promtool test rules` (relc test does). See relc/targets/promtest.py "
+    lines = [f"Proof `{sc.name}`: run with `promtool test rules` (relc test does). See relc/targets/prometheus/proofs.py "
              "for why each asserted time is right.", ""] + sc.story + [f"NOTE: {n}" for n in sc.notes]
     return dump(document, HEADER.format(service=slo.service, slo=slo.name) + comment(lines))
 

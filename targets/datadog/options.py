@@ -7,8 +7,8 @@ from relc.compiler import diagnostics as dg
 from relc.compiler.diagnostics import Diagnostic
 from relc.compiler.promql import LABEL_NAME, METRIC_NAME
 from relc.targets import Options
-from relc.targets.datadog_objects import Settings
-from relc.targets.datadog_query import DD_METRIC, Mapping
+from relc.targets.datadog.objects import Settings
+from relc.targets.datadog.query import DD_METRIC, Mapping
 
 HANDLE = re.compile(r"@[A-Za-z0-9][A-Za-z0-9_.@+-]*\Z")
 TAG = re.compile(r"[a-z][a-z0-9_\-:./]*\Z")

@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from relc.compiler import ir
 from relc.compiler.promql import quote
-from relc.targets import prometheus_rules
+from relc.targets.prometheus import rules as prometheus_rules
 
 BASE_WINDOW_S = prometheus_rules.BASE_WINDOW_S
 # Every SLO of a project names the same few windows: render each series name once.

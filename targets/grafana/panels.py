@@ -5,7 +5,7 @@ import hashlib
 from functools import lru_cache
 
 from relc.compiler import ir
-from relc.targets.jsonout import Frozen, FrozenList, Shape, freeze
+from relc.targets.shared.jsonout import Frozen, FrozenList, Shape, freeze
 
 PLUGIN_VERSION = "11.6.0"  # the panel-plugin schemas in schemas/grafana/panels/ are this release's
 DEFAULT_REMAINING = (0.5, 0.25, 0.0)  # budget colours when an SLO has no error-budget policy

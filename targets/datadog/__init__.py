@@ -11,11 +11,11 @@ from relc.compiler import ir
 from relc.compiler.diagnostics import Diagnostic, Severity, Span
 from relc.compiler.units import fmt_number, human_duration, human_percent
 from relc.targets import Artifact, Options, OptionSpec
-from relc.targets.datadog_objects import (PLACEHOLDER, Settings, Tier, datadog_tiers, monitor_payload,
+from relc.targets.datadog.objects import (PLACEHOLDER, Settings, Tier, datadog_tiers, monitor_payload,
                                           slo_payload, target_percent, timeframe)
-from relc.targets.datadog_options import read_options
-from relc.targets.datadog_query import Mapping, Untranslatable, gather, sli_queries
-from relc.targets.jsonout import dumps
+from relc.targets.datadog.options import read_options
+from relc.targets.datadog.query import Mapping, Untranslatable, gather, sli_queries
+from relc.targets.shared.jsonout import dumps
 
 OPTIONS = {
     "namespace": OptionSpec("prefix of every metric name, as the OpenMetrics check's `namespace` sets it, e.g. shop"),

@@ -9,11 +9,11 @@ from relc.compiler import diagnostics as dg
 from relc.compiler import ir
 from relc.compiler.naming import dashboard_uid
 from relc.targets import Artifact, Options, OptionSpec
-from relc.targets import grafana_panels as gp
-from relc.targets.jsonout import dumps
-from relc.targets.grafana_overview import overview_panels
-from relc.targets.grafana_slo import service_row
-from relc.targets.yamlout import dump
+from relc.targets.grafana import panels as gp
+from relc.targets.shared.jsonout import dumps
+from relc.targets.grafana.overview import overview_panels
+from relc.targets.grafana.slo import service_row
+from relc.targets.shared.yamlout import dump
 
 SCHEMA_VERSION = 41            # Grafana 11.6 - 12.1 write this; 12.2+ migrate it on load (see docs/grafana.md)
 OVERVIEW_UID = "relc--overview"  # service uids are relc-<letter...>, so a double dash never collides

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from relc.compiler import ir
 from relc.targets import Artifact
-from relc.targets.yamlout import dump
+from relc.targets.shared.yamlout import dump
 
 PATH = "alertmanager/alertmanager.yml"
 DEFAULT_RECEIVER = "relc"  # never `relc-<severity>`, so no severity can collide with it

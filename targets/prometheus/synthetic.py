@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from relc.compiler import ir
 from relc.compiler.promql import quote
-from relc.targets.prometheus_rules import BASE_WINDOW_S, DERIVED_FROM_S
-from relc.targets.promql_sli import le_matcher
+from relc.targets.prometheus.rules import BASE_WINDOW_S, DERIVED_FROM_S
+from relc.targets.shared.promql_sli import le_matcher
 
 STEP_S = 60                      # input resolution: 5 samples in every 5m rate, under either range semantics
 EPS = 1e-9                       # relative margin below which the model calls a comparison undecided

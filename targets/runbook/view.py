@@ -12,10 +12,10 @@ from relc.compiler import ir, units
 from relc.compiler.naming import dashboard_uid
 from relc.compiler.promql import render_selector
 from relc.targets import Options
-from relc.targets.promql_sli import bad_and_total, raw_error_ratio, slo_selector
-from relc.targets.prometheus_rules import (BASE_WINDOW_S, Facts, burn_expr, dashboard_url, no_data_expr,
+from relc.targets.shared.promql_sli import bad_and_total, raw_error_ratio, slo_selector
+from relc.targets.prometheus.rules import (BASE_WINDOW_S, Facts, burn_expr, dashboard_url, no_data_expr,
                                             runbook_url)
-from relc.targets.runbook_markdown import Md, code, md
+from relc.targets.runbook.markdown import Md, code, md
 
 _memo = functools.lru_cache(maxsize=4096, typed=True)  # figures repeat across SLOs: format each value once
 fmt_number, fmt_percent = _memo(units.fmt_number), _memo(units.fmt_percent)

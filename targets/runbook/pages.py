@@ -9,8 +9,8 @@ import jinja2
 from relc.compiler import diagnostics as dg
 from relc.compiler import ir
 from relc.targets import Artifact, Options
-from relc.targets.runbook_chart import shared_charts
-from relc.targets.runbook_view import index_entries, page
+from relc.targets.runbook.chart import shared_charts
+from relc.targets.runbook.view import index_entries, page
 
 PAGE_TEMPLATE, INDEX_TEMPLATE = "slo.md.j2", "index.md.j2"
 
