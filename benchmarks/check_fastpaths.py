@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from relc.compiler import parser as P  # noqa: E402
-from relc.compiler.fastparse import FastParser  # noqa: E402
+from relc.compiler.syntax import parser as P  # noqa: E402
+from relc.compiler.syntax.fastparse import FastParser  # noqa: E402
 from relc.targets.shared import yamlout as yamlout  # noqa: E402
 
 import generate  # noqa: E402
@@ -118,7 +118,7 @@ def check_yaml(rng: random.Random, count: int) -> bool:
         seen.append(data)
         return original(data, header)
 
-    from relc.compiler import build as builder
+    from relc.compiler.output import build as builder
     from relc.compiler.pipeline import compile_paths
     from relc.targets import Options
 

@@ -308,8 +308,8 @@ def main() -> int:
               "pythonpath": args.pythonpath}
     print("baselines", file=sys.stderr)
     report["baselines"] = [measure("python -c pass", [sys.executable, "-c", "pass"], args.runs),
-                           measure("python -c 'import relc.compiler.cli'",
-                                   [sys.executable, "-c", "import relc.compiler.cli"], args.runs),
+                           measure("python -c 'import relc.compiler.commands.cli'",
+                                   [sys.executable, "-c", "import relc.compiler.commands.cli"], args.runs),
                            measure(f"calibration loop: python -c '{CALIBRATION[-1]}'", CALIBRATION, args.runs)]
     report["shop_check"] = measure("relc check examples/shop", relc + ["check", "examples/shop"], args.runs)
     try:

@@ -29,7 +29,7 @@ def documents(slos: int) -> tuple[list[object], list[object]]:
     import relc.targets.grafana as grafana
     import relc.targets.prometheus as prometheus
     import relc.targets.prometheus.proofs as promtest
-    from relc.compiler.build import generate as run_targets
+    from relc.compiler.output.build import generate as run_targets
     from relc.compiler.pipeline import compile_paths
     from relc.targets import Options
     from relc.targets.shared import jsonout as jsonout

@@ -9,7 +9,7 @@ INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by C
 def run() -> None:
     """Load the CLI and run it; the CLI itself turns interruptions during a command into exit 130."""
     try:
-        from .cli import run as run_cli
+        from relc.compiler.commands.cli import run as run_cli
     except KeyboardInterrupt:
         sys.stderr.write("relc: interrupted\n")
         sys.exit(INTERRUPTED)

@@ -6,13 +6,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import diagnostics as dg
-from .diagnostics import Diagnostic
-from .resolver import Exclude, SourceSet, resolve, uses_packs
-from .validate import validate
+from relc.compiler import diagnostics as dg
+from relc.compiler.diagnostics import Diagnostic
+from relc.compiler.resolve.sources import Exclude, SourceSet, resolve, uses_packs
+from relc.compiler.check.validate import validate
 
 if TYPE_CHECKING:
-    from . import checked, ir
+    from relc.compiler.model import checked as checked
+    from relc.compiler.model import ir as ir
 
 
 @dataclass
@@ -37,7 +38,7 @@ def compile_paths(paths: list[str], exclude: Exclude | None = None, *, to_ir: bo
     with gc_paused(freeze):
         sources, diags = resolve(paths, exclude)
         if not diags and uses_packs(sources):
-            from .packs_resolve import resolve_packs  # only projects that use packs pay for them
+            from relc.compiler.resolve.packs_use import resolve_packs  # only projects that use packs pay for them
 
             diags.extend(resolve_packs(sources))
         project = None
@@ -53,14 +54,14 @@ def compile_sources(sources: SourceSet, *, to_ir: bool = True) -> tuple[ir.Proje
     """Validate resolved sources and lower them to the IR; no project when anything is wrong."""
     project, diags = validate(sources)
     if sources.pack_uses:  # only projects that use packs load the pack code
-        from .packs_resolve import note_pack_uses
+        from relc.compiler.resolve.packs_use import note_pack_uses
 
         diags = note_pack_uses(diags, sources.pack_uses)
     if project is None or dg.has_errors(diags):
         return None, diags
     if not to_ir:
         return project, diags
-    from .lower import lower
+    from relc.compiler.model.lower import lower
 
     return lower(project), diags
 

@@ -107,8 +107,8 @@ def try_one(name: str, text: str) -> str | None:
     BUILT counts the mutants valid enough that every target generated from them."""
     global BUILT
     from relc.compiler import diagnostics as dg
-    from relc.compiler.build import generate
-    from relc.compiler.fmt import format_source
+    from relc.compiler.output.build import generate
+    from relc.compiler.commands.fmt import format_source
     from relc.compiler.pipeline import compile_paths
     from relc.targets import Options
 

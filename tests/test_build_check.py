@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from relc.compiler import manifest, staging, writer
-from relc.compiler.cli import main
-from relc.compiler.progress import Progress
+from relc.compiler.output import manifest as manifest
+
+from relc.compiler.output import staging as staging
+
+from relc.compiler.output import writer as writer
+from relc.compiler.commands.cli import main
+from relc.compiler.commands.progress import Progress
 
 SHOP = "examples/shop"
 BAD = "tests/bad/objective_out_of_range.relc"
@@ -191,14 +195,14 @@ def test_sarif_format_on_check_and_build(monkeypatch):
         calls.append((diagnostics, texts, tool_version))
         return '{"version": "2.1.0"}\n'
 
-    monkeypatch.setitem(sys.modules, "relc.compiler.sarif", types.SimpleNamespace(render_sarif=render_sarif))
+    monkeypatch.setitem(sys.modules, "relc.compiler.render.sarif", types.SimpleNamespace(render_sarif=render_sarif))
     result = invoke("check", "--format", "sarif", BAD)
     assert result.exit_code == 1 and result.stdout == '{"version": "2.1.0"}\n'
     diagnostics, texts, version = calls[0]
     assert [d.code for d in diagnostics][:1] == ["RELC301"] and BAD in texts and version
     result = invoke("build", "--format", "sarif", BAD, "-o", "unused")
     assert result.exit_code == 1 and result.stdout == '{"version": "2.1.0"}\n' and len(calls) == 2
-    monkeypatch.setitem(sys.modules, "relc.compiler.sarif", None)
+    monkeypatch.setitem(sys.modules, "relc.compiler.render.sarif", None)
     result = invoke("check", "--format", "sarif", BAD)
     assert result.exit_code == 2 and "--format sarif is not available" in result.output
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from relc.compiler import __version__
-from relc.compiler.cli import main
+from relc.compiler.commands.cli import main
 
 from conftest import ROOT
 
@@ -119,7 +119,8 @@ def test_console_script_and_module_entry_points(tmp_path: Path):
 
 
 def test_internal_error_prints_one_line_and_exits_2(monkeypatch, capsys):
-    from relc.compiler import cli, pipeline
+    from relc.compiler import pipeline
+    from relc.compiler.commands import cli as cli
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated")
@@ -145,7 +146,7 @@ def test_unwritable_output_is_a_diagnostic(tmp_path: Path):
 
 def test_similar_warnings_are_counted_after_five_unless_all_are_asked_for(tmp_path):
     """A default build warns once per SLO about what a target cannot express; text shows five of a kind."""
-    from relc.compiler.render import SIMILAR_SHOWN
+    from relc.compiler.render.text import SIMILAR_SHOWN
 
     slos = "".join(f"  slo s{i} {{\n    objective = 99%\n    window = 30d\n    min_events = 5\n"
                    f"    sli events {{\n      bad = e_total{{code=\"5\"}}\n      total = e_total\n    }}\n  }}\n"

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relc.compiler.cli import main
-from relc.compiler.config import find_config, load_config
-from relc.compiler.config_schema import KEYWORDS, SCHEMA, errors
+from relc.compiler.commands.cli import main
+from relc.compiler.commands.config import find_config, load_config
+from relc.compiler.commands.config_schema import KEYWORDS, SCHEMA, errors
 
 from conftest import ROOT, compare_or_update
 
@@ -230,7 +230,7 @@ def test_no_paths_and_no_sources_is_a_usage_error(project: Path):
 
 PROBE = """
 import sys
-from relc.compiler.cli import main
+from relc.compiler.commands.cli import main
 try:
     main(["check", "slo"], standalone_mode=False)
 except SystemExit as exit_:

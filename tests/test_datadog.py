@@ -14,13 +14,13 @@ import pytest
 from click.testing import CliRunner
 
 import relc.targets
-from relc.compiler import ir
-from relc.compiler.build import check_settings
-from relc.compiler.cli import main
+from relc.compiler.model import ir as ir
+from relc.compiler.output.build import check_settings
+from relc.compiler.commands.cli import main
 from relc.compiler.diagnostics import sort_key
 from relc.compiler.pipeline import compile_paths
-from relc.compiler.promql import quote
-from relc.compiler.render import render_text
+from relc.compiler.check.promql import quote
+from relc.compiler.render.text import render_text
 from relc.targets import Options
 from relc.targets import datadog as datadog_target
 from relc.targets.datadog import TARGET, templated, tf_monitor

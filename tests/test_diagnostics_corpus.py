@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from relc.compiler.cli import main
+from relc.compiler.commands.cli import main
 from relc.compiler.pipeline import compile_paths
-from relc.compiler.render import render_text
+from relc.compiler.render.text import render_text
 
 from conftest import ROOT, compare_or_update
 

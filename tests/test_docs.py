@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from relc.compiler.cli import main
+from relc.compiler.commands.cli import main
 
 from conftest import ROOT
 
@@ -149,7 +149,7 @@ def test_every_command_and_option_is_in_the_cli_docs():
     """docs/cli.md (and packs.md for `relc pack`) name every command, show it run, and name each long option."""
     import click
 
-    from relc.compiler.cli import main
+    from relc.compiler.commands.cli import main
 
     docs = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") + (ROOT / "docs" / "packs.md").read_text("utf-8")
     missing = []

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import relc.compiler.cli
-from relc.compiler.cli import main
-from relc.compiler.explain import select, slo_math
+import relc.compiler.commands.cli
+from relc.compiler.commands.cli import main
+from relc.compiler.commands.explain import select, slo_math
 from relc.compiler.pipeline import compile_paths
 
 from conftest import ROOT
@@ -23,7 +23,7 @@ DOC_EXAMPLE = re.compile(r"<!-- explain: (.+?) -->\n+```text\n(.*?)```", re.S)
 
 @pytest.fixture(autouse=True)
 def _registered(monkeypatch):
-    monkeypatch.setitem(relc.compiler.cli.LAZY_COMMANDS, "explain", "relc.compiler.explain:explain_command")
+    monkeypatch.setitem(relc.compiler.commands.cli.LAZY_COMMANDS, "explain", "relc.compiler.commands.explain:explain_command")
 
 
 def invoke(*args: str):

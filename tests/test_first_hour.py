@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import relc.targets
-from relc.compiler.cli import main
+from relc.compiler.commands.cli import main
 
 SHOP = "examples/shop"
 

@@ -17,11 +17,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relc.compiler import build as builder
+from relc.compiler.output import build as builder
 from relc.compiler import diagnostics as dg
-from relc.compiler.importers import load_yaml_modules
+from relc.compiler.resolve.importers import load_yaml_modules
 from relc.compiler.pipeline import compile_paths
-from relc.compiler.writer import write_targets
+from relc.compiler.output.writer import write_targets
 from relc.targets import Options
 
 from conftest import ROOT

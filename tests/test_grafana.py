@@ -13,10 +13,10 @@ import yaml
 from click.testing import CliRunner
 
 import relc.targets
-from relc.compiler.cli import main
-from relc.compiler import ir
-from relc.compiler.naming import dashboard_uid
-from relc.compiler.promql import render_selector
+from relc.compiler.commands.cli import main
+from relc.compiler.model import ir as ir
+from relc.compiler.model.naming import dashboard_uid
+from relc.compiler.check.promql import render_selector
 from relc.compiler.pipeline import compile_paths
 from relc.targets import Options
 from relc.targets import grafana

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from relc.compiler.cli import main
+from relc.compiler.commands.cli import main
 from relc.compiler.pipeline import compile_paths
 
 from conftest import require_tool
@@ -79,7 +79,7 @@ def test_prometheus_keeps_values_literal_and_promtool_accepts(built: Path):
 
 
 def test_promql_matcher_values_are_quoted(built: Path):
-    from relc.compiler.promql import quote
+    from relc.compiler.check.promql import quote
 
     text = (built / "prometheus" / "evil.rules.yml").read_text()
     expr = next(r["expr"] for g in yaml.safe_load(text)["groups"] for r in g["rules"]

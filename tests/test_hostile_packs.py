@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relc.compiler.cli import main
+from relc.compiler.commands.cli import main
 
 from conftest import ROOT
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 
 from relc.compiler import diagnostics as dg
-from relc.compiler import ir
-from relc.compiler.importers import load_yaml_modules
-from relc.compiler.importers.convert import convert_files
-from relc.compiler.importers.openslo_sli import has_range
-from relc.compiler.resolver import SourceSet
+from relc.compiler.model import ir as ir
+from relc.compiler.resolve.importers import load_yaml_modules
+from relc.compiler.commands.convert import convert_files
+from relc.compiler.resolve.importers.openslo_sli import has_range
+from relc.compiler.resolve.sources import SourceSet
 from relc.compiler.pipeline import compile_sources
 
 SERVICE = """\

@@ -8,12 +8,12 @@ import pytest
 from click.testing import CliRunner
 
 from relc.compiler import diagnostics as dg
-from relc.compiler import ir
-from relc.compiler.importers import load_yaml_module, load_yaml_modules, sniff
-from relc.compiler.importers.convert import convert, import_command
-from relc.compiler.parser import parse
-from relc.compiler.promql import render_selector
-from relc.compiler.resolver import SourceSet
+from relc.compiler.model import ir as ir
+from relc.compiler.resolve.importers import load_yaml_module, load_yaml_modules, sniff
+from relc.compiler.commands.convert import convert, import_command
+from relc.compiler.syntax.parser import parse
+from relc.compiler.check.promql import render_selector
+from relc.compiler.resolve.sources import SourceSet
 from relc.compiler.pipeline import compile_sources
 
 from conftest import ROOT
@@ -250,7 +250,7 @@ def test_deep_input_gets_the_same_refusal_whatever_pyyaml_and_libyaml_do(monkeyp
     """libyaml in PyYAML >= 6.0.4 refuses nesting past 1000 itself; relc's own refusal must win everywhere."""
     import yaml
 
-    from relc.compiler.importers import yamlpos
+    from relc.compiler.resolve.importers import yamlpos
 
     if not hasattr(yaml, loader):
         pytest.skip(f"this PyYAML has no {loader}")

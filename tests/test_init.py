@@ -9,19 +9,19 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import relc.compiler.cli
+import relc.compiler.commands.cli
 from relc import targets as registry
-from relc.compiler import build as builder
-from relc.compiler.cli import main
-from relc.compiler.init import files_for
+from relc.compiler.output import build as builder
+from relc.compiler.commands.cli import main
+from relc.compiler.commands.init import files_for
 
 from conftest import ROOT
 
 
 @pytest.fixture(autouse=True)
 def _registered(monkeypatch):
-    monkeypatch.setitem(relc.compiler.cli.LAZY_COMMANDS, "init", "relc.compiler.init:init_command")
-    monkeypatch.setitem(relc.compiler.cli.LAZY_COMMANDS, "explain", "relc.compiler.explain:explain_command")
+    monkeypatch.setitem(relc.compiler.commands.cli.LAZY_COMMANDS, "init", "relc.compiler.commands.init:init_command")
+    monkeypatch.setitem(relc.compiler.commands.cli.LAZY_COMMANDS, "explain", "relc.compiler.commands.explain:explain_command")
 
 
 def invoke(*args: str):
@@ -71,8 +71,8 @@ def test_config_names_real_sources_targets_and_options(tmp_path: Path):
 
 
 def test_config_passes_the_config_loader_and_schema(tmp_path: Path):
-    """relc.yaml's schema lives in compiler/config.py; the scaffold must satisfy it as written."""
-    config = pytest.importorskip("relc.compiler.config")
+    """relc.yaml's schema lives in compiler/commands/config.py; the scaffold must satisfy it as written."""
+    config = pytest.importorskip("relc.compiler.commands.config")
     project = scaffolded(tmp_path)
     loaded, diagnostics = config.load_config(project / "relc.yaml")
     assert diagnostics == []

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from relc.compiler import manifest
-from relc.compiler.cli import main
+from relc.compiler.output import manifest as manifest
+from relc.compiler.commands.cli import main
 
 EVENTS = "sli events { bad = e_total total = t_total }"
 

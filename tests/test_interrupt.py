@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from relc.compiler import manifest
+from relc.compiler.output import manifest as manifest
 
 SERVICES = 150
 TARGETS = ("runbook", "prometheus")  # staged in this order: most files first

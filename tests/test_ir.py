@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from relc.compiler import ir
+from relc.compiler.model import ir as ir
 from relc.compiler.pipeline import compile_paths
 from relc.targets.shared.promql_sli import le_matcher
 
@@ -45,7 +45,7 @@ def test_workbook_tiers_follow_the_window_and_never_fire_below_1x(name, factors,
 def test_no_builtin_tier_fires_below_the_sustainable_rate_for_any_window(window_s):
     from decimal import Decimal
 
-    from relc.compiler.policies import WORKBOOK, resolve_tier
+    from relc.compiler.check.policies import WORKBOOK, resolve_tier
     from relc.compiler.diagnostics import Span
 
     here = Span.point("x.relc", 1, 1)

@@ -10,7 +10,9 @@ import pytest
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from relc.compiler import checked, ir
+from relc.compiler.model import checked as checked
+
+from relc.compiler.model import ir as ir
 from relc.compiler.pipeline import compile_paths
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,13 +65,13 @@ def test_lowering_keeps_values_and_shares_policies_and_runbooks():
 
 PROBE = """
 import sys
-from relc.compiler.cli import main
+from relc.compiler.commands.cli import main
 try:
     main(["check", "examples/shop"], standalone_mode=False)
 except SystemExit as exit_:
     assert exit_.code == 0, exit_.code
 print(sorted(m for m in sys.modules if m.split(".")[0] in ("pydantic", "pydantic_core", "jinja2", "lark")
-             or m.startswith(("relc.targets", "relc.compiler.ir", "relc.compiler.lower"))))
+             or m.startswith(("relc.targets", "relc.compiler.model.ir", "relc.compiler.model.lower"))))
 """
 
 

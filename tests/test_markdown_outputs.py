@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
-from relc.compiler.cli import main
+from relc.compiler.commands.cli import main
 
 HOSTILE = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[click](javascript:alert(1))",
            "![x](https://evil.example/pixel.png)", "<https://evil.example/auto>", "<!-- hidden -->",

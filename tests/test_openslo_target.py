@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 from relc.compiler import diagnostics as dg
-from relc.compiler import ir
-from relc.compiler.importers import load_yaml_modules
+from relc.compiler.model import ir as ir
+from relc.compiler.resolve.importers import load_yaml_modules
 from relc.compiler.pipeline import compile_paths
-from relc.compiler.resolver import SourceSet
+from relc.compiler.resolve.sources import SourceSet
 from relc.compiler.pipeline import compile_sources
 from relc.targets import Options
 from relc.targets.openslo import TARGET, openslo_name, shorthand
@@ -208,7 +208,7 @@ service a { labels = { repo = "org/a", team = "x" }
 service b { slo availability { objective = 99% window = 7d alert_policy = none
     sli events { bad = e_total total = r_total } } }
 """
-    from relc.compiler.parser import parse
+    from relc.compiler.syntax.parser import parse
 
     module, _ = parse("n.relc", relc)
     project, _ = compile_sources(SourceSet([module], {"n.relc": relc}))

@@ -27,7 +27,7 @@ def test_wheel_installs_only_the_relc_namespace(tmp_path: Path):
 
 
 def test_grammar_loads_from_package_data():
-    from relc.compiler.parser import grammar_parser
+    from relc.compiler.syntax.parser import grammar_parser
 
     assert grammar_parser().options.parser == "lalr"
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from relc.compiler.cli import main
+from relc.compiler.commands.cli import main
 from relc.compiler.pipeline import compile_paths
 
 from conftest import ROOT, compare_tree, require_tool

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from relc.compiler import parallel
+from relc.compiler.output import parallel as parallel
 
 from conftest import ROOT
 
@@ -45,7 +45,7 @@ def test_a_failing_target_in_a_worker_is_an_internal_error_and_writes_nothing(tm
         "from relc.targets import runbook\n"
         "def boom(project, options): raise RuntimeError('boom in a worker')\n"
         "object.__setattr__(runbook.TARGET, 'generate', boom)\n"
-        "from relc.compiler.cli import run\n"
+        "from relc.compiler.commands.cli import run\n"
         f"sys.argv = ['relc', 'build', '--no-config', {SHOP!r}, '-o', {str(tmp_path / 'out')!r}]\n"
         "run()\n")
     env = {**os.environ, parallel.JOBS_ENV: "2"}

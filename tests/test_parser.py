@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relc.compiler.parser import parse
-from relc.compiler.syntax import Attribute, Block
+from relc.compiler.syntax.parser import parse
+from relc.compiler.syntax.tree import Attribute, Block
 
 
 def attr_value(src: str):

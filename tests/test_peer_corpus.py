@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from relc.compiler import diagnostics as dg
-from relc.compiler.importers import load_yaml_modules
-from relc.compiler.resolver import SourceSet
+from relc.compiler.resolve.importers import load_yaml_modules
+from relc.compiler.resolve.sources import SourceSet
 from relc.compiler.pipeline import compile_sources
 
 from conftest import ROOT
@@ -145,8 +145,8 @@ def test_duplicates_across_files_are_duplicate_definitions(kind: str):
 @pytest.mark.parametrize("rel", FILES)
 def test_import_prints_relc_that_compiles_to_the_same_slos(rel: str):
     """`relc import` on every spec that compiles: the printed .relc means what the YAML meant."""
-    from relc.compiler.importers.convert import convert_files
-    from relc.compiler.parser import parse
+    from relc.compiler.commands.convert import convert_files
+    from relc.compiler.syntax.parser import parse
 
     text = (PEERS / rel).read_text(encoding="utf-8")
     source, diags = convert_files([(rel, text)])

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from relc.compiler.fmt import format_source
+from relc.compiler.commands.fmt import format_source
 
 from conftest import ROOT
 
@@ -52,7 +52,7 @@ def hooks_repo(tmp_path_factory) -> Path:
         if (ROOT / name).is_file():
             (src / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, src / name)
-    _register_fmt(src / "compiler" / "cli.py")
+    _register_fmt(src / "compiler" / "commands" / "cli.py")
     git(src, "init", "-q")
     git(src, "add", "-A")
     git(src, "commit", "-q", "-m", "relc under test")
@@ -63,7 +63,7 @@ def _register_fmt(cli: Path) -> None:
     """The lead adds `fmt` to LAZY_COMMANDS in cli.py; until then the copy gets the same line."""
     text = cli.read_text(encoding="utf-8")
     if not re.search(r'LAZY_COMMANDS[^=]*=\s*\{[^}]*"fmt"', text):
-        text = re.sub(r"(LAZY_COMMANDS: dict\[str, str\] = \{)", r'\1"fmt": "relc.compiler.fmt:fmt_command", ',
+        text = re.sub(r"(LAZY_COMMANDS: dict\[str, str\] = \{)", r'\1"fmt": "relc.compiler.commands.fmt:fmt_command", ',
                       text, count=1)
         cli.write_text(text, encoding="utf-8")
 
@@ -138,7 +138,7 @@ def test_hook_manifest():
 
 
 def test_relc_init_config_names_existing_hooks():
-    from relc.compiler.init import files_for
+    from relc.compiler.commands.init import files_for
 
     config = yaml.safe_load(files_for("svc")[".pre-commit-config.yaml"])
     manifest = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}

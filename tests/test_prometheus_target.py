@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relc.compiler import ir
-from relc.compiler.cli import main
+from relc.compiler.model import ir as ir
+from relc.compiler.commands.cli import main
 from relc.compiler.pipeline import compile_paths
-from relc.compiler.promql import quote, render_selector
+from relc.compiler.check.promql import quote, render_selector
 from relc.compiler.units import prom_duration
 from relc.targets.openslo import _SLOTS, _YAML_WORDS as YAML_WORDS, plain_name, policy_doc, policy_text
 from relc.targets.shared.promql_sli import Rates, bad_and_total, le_matcher, rate

@@ -9,11 +9,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from relc.compiler import ir
-from relc.compiler.cli import main
+from relc.compiler.model import ir as ir
+from relc.compiler.commands.cli import main
 from relc.compiler.diagnostics import Severity
 from relc.compiler.pipeline import compile_paths
-from relc.compiler.prooftest import run_promtool_tests
+from relc.compiler.commands.prooftest import run_promtool_tests
 from relc.targets.prometheus.proofs import proof_artifacts
 from relc.targets.prometheus.synthetic import NoProof, Run, full_match, label_set, regex_examples, source_series
 
@@ -213,7 +213,7 @@ def test_relc_test_command_runs_the_proofs_and_reports(tmp_path: Path):
 
 
 def test_relc_test_without_promtool_says_so(monkeypatch):
-    from relc.compiler import prooftest
+    from relc.compiler.commands import prooftest as prooftest
 
     monkeypatch.setattr(prooftest, "promtool_path", lambda: None)
     result = CliRunner().invoke(main, ["test", "tests/good/imports"])

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 import relc.targets
-from relc.compiler.cli import main
+from relc.compiler.commands.cli import main
 from relc.compiler.pipeline import compile_paths
-from relc.compiler.writer import write_targets
+from relc.compiler.output.writer import write_targets
 from relc.targets import Options
 from relc.targets.runbook.markdown import _HIDDEN_IN_CODE, _HIDDEN_IN_TEXT, SPECIAL, code, fence, link, md
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from relc.compiler.cli import main
+from relc.compiler.commands.cli import main
 from relc.compiler.units import fmt_percent, human_duration, prom_duration
-from relc.compiler.writer import write_targets
+from relc.compiler.output.writer import write_targets
 from relc.targets import Options
 from relc.targets.runbook import chart as runbook_chart
 from relc.targets.runbook import TARGET

@@ -11,7 +11,7 @@ import pytest
 from relc.compiler import diagnostics as dg
 from relc.compiler.diagnostics import Related, Severity, Span
 from relc.compiler.pipeline import compile_paths
-from relc.compiler.sarif import render_sarif
+from relc.compiler.render.sarif import render_sarif
 
 from conftest import ROOT
 

@@ -57,7 +57,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from relc.compiler.cli import main
+from relc.compiler.commands.cli import main
 
 from conftest import ROOT, require_tool
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relc.compiler.cli import main
+from relc.compiler.commands.cli import main
 from relc.targets.prometheus.rules import LIVE_TEMPLATES
 
 from conftest import require_tool

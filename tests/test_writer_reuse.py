@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from relc.compiler import manifest, writer
+from relc.compiler.output import manifest as manifest
+
+from relc.compiler.output import writer as writer
 from relc.targets import Artifact
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "link"), reason="no hard links on this platform")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from relc.compiler import diagnostics as dg
-from relc.compiler import ir
+from relc.compiler.model import ir as ir
 from relc.compiler.diagnostics import Diagnostic, Severity, Span
 from relc.compiler.units import fmt_number, human_duration, human_percent
 from relc.targets import Artifact, Options, OptionSpec

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from urllib.parse import quote
 
-from relc.compiler import ir
+from relc.compiler.model import ir as ir
 from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_percent
 from relc.targets import Options
 from relc.targets.datadog.query import Untranslatable, tag_text

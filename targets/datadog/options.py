@@ -5,7 +5,7 @@ import re
 
 from relc.compiler import diagnostics as dg
 from relc.compiler.diagnostics import Diagnostic
-from relc.compiler.promql import LABEL_NAME, METRIC_NAME
+from relc.compiler.check.promql import LABEL_NAME, METRIC_NAME
 from relc.targets import Options
 from relc.targets.datadog.objects import Settings
 from relc.targets.datadog.query import DD_METRIC, Mapping

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from relc.compiler import ir
-from relc.compiler.promql import quote
+from relc.compiler.model import ir as ir
+from relc.compiler.check.promql import quote
 
 DD_METRIC = re.compile(r"[A-Za-z][A-Za-z0-9_.]*\Z")
 _META = set(".^$*+?()[]{}|\\")

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field
 
 from relc.compiler import diagnostics as dg
-from relc.compiler import ir
-from relc.compiler.naming import dashboard_uid
+from relc.compiler.model import ir as ir
+from relc.compiler.model.naming import dashboard_uid
 from relc.targets import Artifact, Options, OptionSpec
 from relc.targets.grafana import panels as gp
 from relc.targets.shared.jsonout import dumps

@@ -6,7 +6,7 @@ so Grafana fetches one row per SLO instead of the dashboard spelling out four ti
 """
 from __future__ import annotations
 
-from relc.compiler import ir
+from relc.compiler.model import ir as ir
 from relc.targets import Options
 from relc.targets.grafana import panels as gp
 from relc.targets.grafana import queries as q

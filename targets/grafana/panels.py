@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 
-from relc.compiler import ir
+from relc.compiler.model import ir as ir
 from relc.targets.shared.jsonout import Frozen, FrozenList, Shape, freeze
 
 PLUGIN_VERSION = "11.6.0"  # the panel-plugin schemas in schemas/grafana/panels/ are this release's

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from relc.compiler import ir
-from relc.compiler.promql import quote
+from relc.compiler.model import ir as ir
+from relc.compiler.check.promql import quote
 from relc.targets.prometheus import rules as prometheus_rules
 
 BASE_WINDOW_S = prometheus_rules.BASE_WINDOW_S
@@ -51,7 +51,7 @@ def bad_traffic(slo: ir.SLO) -> str:
 
 def latency_quantile(slo: ir.SLO, quantile: float) -> str:
     """A percentile of a latency SLI's histogram; the one panel that reads the source, as relc records no buckets."""
-    from relc.compiler.promql import render_selector
+    from relc.compiler.check.promql import render_selector
 
     buckets = render_selector(slo.sli.histogram, suffix="_bucket")  # type: ignore[union-attr]
     return f"histogram_quantile({quantile}, sum by (le) (rate({buckets}[$__rate_interval])))"
@@ -119,7 +119,7 @@ def firing_alerts(slo: ir.SLO) -> str:
 INFO = "relc_slo_info"
 INFO_LABELS = ("service", "slo", "owner", "objective", "window", "sli_kind")
 RELC_ALERTS = 'ALERTS{alertstate="firing",alert_tier!=""}'  # every relc alert has an alert_tier label
-UID_PREFIX = "relc-"      # compiler/naming.py dashboard_uid: "relc-" + the name when it fits in 40 characters
+UID_PREFIX = "relc-"      # compiler/model/naming.py dashboard_uid: "relc-" + the name when it fits in 40 characters
 UID_PLAIN_MAX = 40 - len(UID_PREFIX)
 DASHBOARD_LABEL = "dashboard"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from relc.compiler import ir
+from relc.compiler.model import ir as ir
 from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_number, human_percent
 from relc.compiler.units import prom_duration as _prom_duration
 from relc.targets import Options

@@ -5,7 +5,7 @@ import html
 import re
 from functools import lru_cache
 
-from relc.compiler import ir
+from relc.compiler.model import ir as ir
 from relc.compiler.units import fmt_percent, human_percent, prom_duration
 from relc.targets import Options
 

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 
 from relc.compiler import diagnostics as dg
-from relc.compiler import ir
+from relc.compiler.model import ir as ir
 from relc.compiler.diagnostics import Diagnostic, Span
-from relc.compiler.promql import WINDOW_PLACEHOLDER, render_selector
+from relc.compiler.check.promql import WINDOW_PLACEHOLDER, render_selector
 from relc.compiler.units import fmt_number
 from relc.targets import Artifact, Options, OptionSpec
 from relc.targets.shared.promql_sli import le_matcher

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from relc.compiler import diagnostics as dg
-from relc.compiler import ir
-from relc.compiler.naming import k8s_name
+from relc.compiler.model import ir as ir
+from relc.compiler.model.naming import k8s_name
 from relc.targets import Artifact, Options, OptionSpec
 from relc.targets.prometheus.rules import slo_rules
 from relc.targets.shared.yamlout import dump

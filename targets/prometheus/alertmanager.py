@@ -1,7 +1,7 @@
 """Alertmanager snippet: one receiver per relc severity, and urgent alerts inhibit milder ones of the same SLO."""
 from __future__ import annotations
 
-from relc.compiler import ir
+from relc.compiler.model import ir as ir
 from relc.targets import Artifact
 from relc.targets.shared.yamlout import dump
 

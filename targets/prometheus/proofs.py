@@ -31,9 +31,9 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from relc.compiler import ir
+from relc.compiler.model import ir as ir
 from relc.compiler.diagnostics import Diagnostic, Severity, Span
-from relc.compiler.promql import quote
+from relc.compiler.check.promql import quote
 from relc.compiler.units import fmt_number, prom_duration
 from relc.targets import Artifact
 from relc.targets.prometheus.rules import BASE_WINDOW_S, DERIVED_FROM_S

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from relc.compiler import ir
-from relc.compiler.promql import quote, render_selector
+from relc.compiler.model import ir as ir
+from relc.compiler.check.promql import quote, render_selector
 from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_percent, prom_duration
 from relc.targets import Options
 from relc.targets.shared.promql_sli import Rates, raw_error_ratio, slo_selector
@@ -277,7 +277,7 @@ def runbook_url(slo: ir.SLO, anchor: str, options: Options) -> str:
 
 
 def dashboard_url(slo: ir.SLO, options: Options) -> str:
-    from relc.compiler.naming import dashboard_uid
+    from relc.compiler.model.naming import dashboard_uid
 
     return f"{_base(options.dashboard_base_url)}d/{dashboard_uid(slo.service)}?var-slo={slo.name}"
 

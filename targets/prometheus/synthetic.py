@@ -14,8 +14,8 @@ import re._constants as sre  # noqa: PLC2701 - the parse tree is the only way to
 import re._parser as sre_parse
 from dataclasses import dataclass, field
 
-from relc.compiler import ir
-from relc.compiler.promql import quote
+from relc.compiler.model import ir as ir
+from relc.compiler.check.promql import quote
 from relc.targets.prometheus.rules import BASE_WINDOW_S, DERIVED_FROM_S
 from relc.targets.shared.promql_sli import le_matcher
 

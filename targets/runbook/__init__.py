@@ -13,7 +13,7 @@ from relc.compiler import diagnostics as dg
 from relc.targets import Artifact, Options, OptionSpec
 
 if TYPE_CHECKING:
-    from relc.compiler import ir
+    from relc.compiler.model import ir as ir
 
 INDEX_CHOICES = ("README.md", "index.md")
 OPTIONS = {

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from typing import Iterable, NamedTuple
 
-from relc.compiler import ir
+from relc.compiler.model import ir as ir
 from relc.compiler.units import fmt_number, fmt_percent, human_duration, prom_duration
 from relc.targets.runbook.view import figure
 

@@ -7,7 +7,7 @@ import traceback
 import jinja2
 
 from relc.compiler import diagnostics as dg
-from relc.compiler import ir
+from relc.compiler.model import ir as ir
 from relc.targets import Artifact, Options
 from relc.targets.runbook.chart import shared_charts
 from relc.targets.runbook.view import index_entries, page

@@ -8,9 +8,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from relc.compiler import ir, units
-from relc.compiler.naming import dashboard_uid
-from relc.compiler.promql import render_selector
+from relc.compiler import units
+
+from relc.compiler.model import ir as ir
+from relc.compiler.model.naming import dashboard_uid
+from relc.compiler.check.promql import render_selector
 from relc.targets import Options
 from relc.targets.shared.promql_sli import bad_and_total, raw_error_ratio, slo_selector
 from relc.targets.prometheus.rules import (BASE_WINDOW_S, Facts, burn_expr, dashboard_url, no_data_expr,

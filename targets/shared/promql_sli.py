@@ -4,8 +4,8 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 
-from relc.compiler import ir
-from relc.compiler.promql import quote, render_selector, substitute_window
+from relc.compiler.model import ir as ir
+from relc.compiler.check.promql import quote, render_selector, substitute_window
 from relc.compiler.units import fmt_number, prom_duration
 
 _duration = lru_cache(maxsize=1024, typed=True)(prom_duration)  # a handful of windows, asked for thousands of times

@@ -1,0 +1,1 @@
+"""The `relc` command line: one module per command, relc.yaml, the progress line."""

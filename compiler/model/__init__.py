@@ -1,0 +1,1 @@
+"""The model targets read: the IR, the checked definitions it is lowered from, and shared names."""

@@ -1,0 +1,170 @@
+"""What validate proves about the sources, in the IR's shape but as plain dataclasses.
+
+`relc check` stops here and never imports pydantic (over half of its run time); `relc build` turns
+these into the typed IR with compiler/model/lower.py. Each class has the fields, defaults and `kind` tags of
+the IR class of the same name (tests/test_lower.py holds them in step).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+_node = dataclass(slots=True, kw_only=True)
+
+
+@_node
+class Origin:
+    path: str
+    line: int
+    col: int
+
+
+@_node
+class LabelMatcher:
+    name: str
+    op: str
+    value: str
+
+
+@_node
+class Selector:
+    kind: str = "selector"
+    metric: str
+    matchers: tuple[LabelMatcher, ...] = ()
+
+
+@_node
+class RawQuery:
+    kind: str = "raw"
+    promql: str
+
+
+@_node
+class EventsSLI:
+    kind: str = "events"
+    good: Selector | RawQuery | None = None
+    bad: Selector | RawQuery | None = None
+    total: Selector | RawQuery
+
+
+@_node
+class LatencySLI:
+    kind: str = "latency"
+    histogram: Selector
+    threshold_seconds: float
+    le: str | None = None
+
+
+@_node
+class RawSLI:
+    kind: str = "raw"
+    error_ratio: str
+
+
+SLI = EventsSLI | LatencySLI | RawSLI
+
+
+@_node
+class AlertTier:
+    name: str
+    severity: str
+    burn_rate: float
+    budget_consumed: float
+    long_window_s: int
+    short_window_s: int
+
+
+@_node
+class AlertPolicy:
+    name: str
+    description: str = ""
+    tiers: tuple[AlertTier, ...]
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    min_events: int = 0
+    no_data_after_s: int = 0
+    no_data_severity: str = "ticket"
+    origin: Origin | None = None
+
+
+@_node
+class BudgetThreshold:
+    remaining: float
+    actions: tuple[str, ...]
+    notify: str = ""
+    severity: str = "ticket"
+
+
+@_node
+class BudgetPolicy:
+    name: str
+    description: str = ""
+    thresholds: tuple[BudgetThreshold, ...]
+    origin: Origin | None = None
+
+
+@_node
+class RunbookStep:
+    text: str
+    command: str = ""
+
+
+@_node
+class Link:
+    title: str
+    url: str
+
+
+@_node
+class Runbook:
+    name: str
+    summary: str = ""
+    url: str = ""
+    steps: tuple[RunbookStep, ...] = ()
+    links: tuple[Link, ...] = ()
+    escalation: str = ""
+    origin: Origin | None = None
+
+
+@_node
+class DatadogQueries:
+    good: str | None = None
+    bad: str | None = None
+    total: str
+    origin: Origin | None = None
+
+
+@_node
+class SLO:
+    name: str
+    service: str
+    description: str = ""
+    objective: float
+    window_s: int
+    labels: dict[str, str] = field(default_factory=dict)
+    sli: SLI
+    alert_name: str
+    alert_policy: AlertPolicy | None
+    budget_policy: BudgetPolicy | None = None
+    runbook: Runbook | None = None
+    datadog: DatadogQueries | None = None
+    origin: Origin
+
+
+@_node
+class Service:
+    name: str
+    description: str = ""
+    owner: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    slos: tuple[SLO, ...]
+    origin: Origin
+
+
+@_node
+class Project:
+    services: tuple[Service, ...]
+    budget_policies: tuple[BudgetPolicy, ...] = ()
+    runbooks: tuple[Runbook, ...] = ()
+
+    def slos(self) -> list[SLO]:
+        return [slo for service in self.services for slo in service.slos]

@@ -1,0 +1,1 @@
+"""Stage 5, write: targets run (in workers for large builds), staged aside, swapped in whole, recorded."""

@@ -1,0 +1,1 @@
+"""Diagnostics for people and machines: text with carets, JSON, SARIF."""
