@@ -1,6 +1,7 @@
 """Only `relc` (and its dist-info) may land in site-packages; the grammar ships as package data."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -9,18 +10,34 @@ from pathlib import Path
 from conftest import ROOT
 
 
+def source_copy(target: Path) -> Path:
+    """The checkout's files as git sees them (tracked and new, not ignored) in a directory of their own, so a
+    stale `build/` left in the checkout by an earlier build cannot slip old modules into the wheel."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name)
+    return target
+
+
 def test_wheel_installs_only_the_relc_namespace(tmp_path: Path):
+    source = source_copy(tmp_path / "src")
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                           "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True)
+                           "-w", str(tmp_path), str(source)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     wheel = next(tmp_path.glob("relc-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     top_level = {name.split("/")[0] for name in names}
     assert top_level == {"relc", f"{wheel.name.split('-')[0]}-{wheel.name.split('-')[1]}.dist-info"}
     assert "relc/grammar/relc.lark" in names
-    assert "relc/targets/templates/runbook/slo.md.j2" in names, "runbook templates ship as package data"
-    for package in ("compiler", "grammar", "targets"):
-        assert f"relc/{package}/__init__.py" in names
+    assert "relc/targets/runbook/templates/slo.md.j2" in names, "runbook templates ship as package data"
+    for package in ("compiler", "grammar", "targets", "compiler/syntax", "compiler/resolve", "compiler/resolve/importers",
+                    "compiler/check", "compiler/model", "compiler/render", "compiler/output", "compiler/commands",
+                    "targets/prometheus", "targets/grafana", "targets/datadog", "targets/runbook", "targets/openslo",
+                    "targets/shared"):
+        assert f"relc/{package}/__init__.py" in names, f"relc/{package} is missing from the wheel"
     assert not any(n.startswith("relc/__init__") for n in names), "relc stays a namespace for its subpackages"
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "relc = relc.compiler.entry:run" in entry_points
@@ -44,8 +61,8 @@ def test_a_fresh_install_with_only_the_declared_dependencies_builds_every_exampl
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    proc = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(ROOT)],
-                          capture_output=True, text=True)
+    proc = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                           str(source_copy(tmp_path / "src"))], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for example in ("shop", "customer"):
         proc = subprocess.run([str(venv / "bin" / "relc"), "build", str(ROOT / "examples" / example),

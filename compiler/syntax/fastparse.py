@@ -1,5 +1,5 @@
-"""The fast path of stage 1: a recursive-descent parser for grammar/relc.lark that handles valid input
-about ten times faster than lark; anything it does not expect raises, and parser.py lets lark decide."""
+"""The fast path of stage 1: a recursive-descent parser for grammar/relc.lark that handles valid input about four
+times faster than lark (docs/performance.md); anything it does not expect raises, and parser.py lets lark decide."""
 from __future__ import annotations
 
 import re

@@ -1,7 +1,7 @@
 """Stage 1, parse: source text to syntax tree, with syntax errors as diagnostics (never exceptions).
 
 Two parsers accept the language of grammar/relc.lark. A hand-written recursive-descent parser
-(`fastparse.FastParser`) handles valid input, about ten times faster than lark and without importing it;
+(`fastparse.FastParser`) handles valid input, about four times faster than lark and without importing it;
 on anything it does not expect it gives up, and the lark LALR parser, the reference, parses the
 file again and reports the syntax error. Both build the tree with the same methods (builder.py).
 The fast path runs only while the grammar's hash is the one it was written for.
