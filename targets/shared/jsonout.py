@@ -1,7 +1,7 @@
 """JSON text for the Grafana and Datadog targets, written by orjson: indented by two, keys sorted, UTF-8 as is.
 
 On relc's real output that is the text `json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)` gives,
-byte for byte, 18 times faster (benchmarks/json_writers.py, docs/performance.md). Where the two differ, json
+byte for byte, 18 times faster (benchmarks/writers.py, docs/performance.md). Where the two differ, json
 decides: values orjson refuses (keys that are not strings, integers beyond 64 bits, lone surrogates) are written
 by json.dumps. Floats below 1e-4 are the one spelling that differs (orjson writes 0.00001 for json's 1e-05, the
 same number); relc's targets write none. tests/test_jsonout.py holds both writers to this.
