@@ -1,4 +1,4 @@
-"""The stages wired together: resolve (which parses) -> validate -> lower (to the IR) -> generate."""
+"""The stages wired together: resolve (which parses) -> check, which builds the model every target reads."""
 from __future__ import annotations
 
 import gc
@@ -12,16 +12,14 @@ from relc.compiler.resolve.sources import Exclude, SourceSet, resolve, uses_pack
 from relc.compiler.check.validate import validate
 
 if TYPE_CHECKING:
-    from relc.compiler.model import checked as checked
-    from relc.compiler.model import ir as ir
+    from relc.compiler.model import ir
 
 
 @dataclass
 class Compilation:
-    """What a front-end run produced: the IR when valid (checked definitions only, when asked for no IR),
-    every diagnostic, and source text for carets."""
+    """What a front-end run produced: the model when valid, every diagnostic, and source text for carets."""
 
-    project: ir.Project | checked.Project | None
+    project: ir.Project | None
     diagnostics: list[Diagnostic]
     texts: dict[str, str] = field(default_factory=dict)
 
@@ -30,10 +28,8 @@ class Compilation:
         return self.project is not None and not dg.has_errors(self.diagnostics)
 
 
-def compile_paths(paths: list[str], exclude: Exclude | None = None, *, to_ir: bool = True,
-                  freeze: bool = False) -> Compilation:
-    """Run the front end; validation runs only when every file parsed, so errors do not cascade.
-    `to_ir=False` (relc check) stops after validation, sparing the import of pydantic. `freeze=True`
+def compile_paths(paths: list[str], exclude: Exclude | None = None, *, freeze: bool = False) -> Compilation:
+    """Run the front end; validation runs only when every file parsed, so errors do not cascade. `freeze=True`
     (the CLI, a short-lived process) leaves what it built out of cyclic garbage collection from then on."""
     with gc_paused(freeze):
         sources, diags = resolve(paths, exclude)
@@ -43,15 +39,14 @@ def compile_paths(paths: list[str], exclude: Exclude | None = None, *, to_ir: bo
             diags.extend(resolve_packs(sources))
         project = None
         if not dg.has_errors(diags):
-            project, more = compile_sources(sources, to_ir=to_ir)
+            project, more = compile_sources(sources)
             diags.extend(more)
         diags.sort(key=dg.sort_key)
     return Compilation(project, diags, sources.texts)
 
 
-def compile_sources(sources: SourceSet, *, to_ir: bool = True) -> tuple[ir.Project | checked.Project | None,
-                                                                         list[Diagnostic]]:
-    """Validate resolved sources and lower them to the IR; no project when anything is wrong."""
+def compile_sources(sources: SourceSet) -> tuple[ir.Project | None, list[Diagnostic]]:
+    """Check resolved sources into the model; no project when anything is wrong."""
     project, diags = validate(sources)
     if sources.pack_uses:  # only projects that use packs load the pack code
         from relc.compiler.resolve.packs_use import note_pack_uses
@@ -59,11 +54,7 @@ def compile_sources(sources: SourceSet, *, to_ir: bool = True) -> tuple[ir.Proje
         diags = note_pack_uses(diags, sources.pack_uses)
     if project is None or dg.has_errors(diags):
         return None, diags
-    if not to_ir:
-        return project, diags
-    from relc.compiler.model.lower import lower
-
-    return lower(project), diags
+    return project, diags
 
 
 @contextmanager

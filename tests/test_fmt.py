@@ -1,6 +1,8 @@
 """`relc fmt`: canonical, idempotent, keeps every comment, never changes what a file means."""
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import re
 import shutil
@@ -107,7 +109,7 @@ def _units(root: Path) -> list[str]:
 def _compiled(root: Path, unit: str, monkeypatch) -> tuple:
     monkeypatch.chdir(root)
     result = compile_paths([unit])
-    project = _no_origins(result.project.model_dump()) if result.project else None
+    project = _no_origins(dataclasses.asdict(result.project)) if result.project else None
     return project, [(d.code, d.severity.value, d.message) for d in result.diagnostics]
 
 

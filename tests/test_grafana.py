@@ -1,6 +1,8 @@
 """Grafana target: schema-valid dashboards whose queries parse and read only series the Prometheus rules record."""
 from __future__ import annotations
 
+import dataclasses
+
 import copy
 import json
 import re
@@ -310,7 +312,7 @@ def test_alert_panels_name_exactly_the_slos_alerts():
 
 
 def test_source_names_are_quoted_in_promql():
-    slo = project(CASES["shop"]).services[0].slos[0].model_copy(update={"name": 'a"b\\c}', "service": "x\ny"})
+    slo = dataclasses.replace(project(CASES["shop"]).services[0].slos[0], name='a"b\\c}', service="x\ny")
     (name, matchers), = selectors(grafana_queries.budget_remaining(slo, filtered=False))
     assert name == "relc_slo:error_budget_remaining:ratio" and matchers == {"service": "x\ny", "slo": 'a"b\\c}'}
 

@@ -309,7 +309,7 @@ def _meaning(project: ir.Project) -> list[tuple]:
     for s in project.slos():
         sli = s.sli
         if isinstance(sli, ir.LatencySLI):
-            queries: object = sli.model_dump_json()
+            queries: object = repr(sli)
         else:
             queries = tuple(map(_promql, (sli.error_ratio,) if isinstance(sli, ir.RawSLI) else
                                 (sli.good, sli.bad, sli.total)))
@@ -338,8 +338,7 @@ def test_convert_prints_relc_that_compiles_to_the_same_project():
     assert again is not None and not dg.has_errors(more)
     direct, _ = compile_yaml("slos.yml", GETTING_STARTED)
     assert _meaning(again) == _meaning(direct)
-    assert [t.model_dump() for t in again.slos()[0].alert_policy.tiers] == \
-        [t.model_dump() for t in direct.slos()[0].alert_policy.tiers]
+    assert again.slos()[0].alert_policy.tiers == direct.slos()[0].alert_policy.tiers
 
 
 def test_convert_refuses_input_with_errors():

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from relc.compiler import diagnostics as dg
-from relc.compiler.model import checked as checked
+from relc.compiler.model import ir
 from relc.compiler.diagnostics import Diagnostic, Related, Span
 from relc.compiler.check.reader import Reader, Shape, check_name, origin
 from relc.compiler.syntax.tree import Block
@@ -46,7 +46,7 @@ class AlertPolicySpec:
     tiers: tuple[TierSpec, ...]
     labels: dict[str, str]
     annotations: dict[str, str]
-    origin: checked.Origin | None
+    origin: ir.Origin | None
     guards: dict = field(default_factory=dict)
 
 
@@ -165,7 +165,7 @@ def _read_tier(block: Block, diags: list[Diagnostic]) -> TierSpec | None:
 
 
 def resolve_tier(tier: TierSpec, window_s: int, objective: Decimal, objective_span: Span, window_span: Span,
-                 diags: list[Diagnostic]) -> checked.AlertTier | None:
+                 diags: list[Diagnostic]) -> ir.AlertTier | None:
     """Turn a tier into concrete numbers for one SLO window, rejecting tiers that cannot work."""
     tier = scaled_tier(tier, window_s)
     window = Decimal(window_s)
@@ -193,7 +193,7 @@ def resolve_tier(tier: TierSpec, window_s: int, objective: Decimal, objective_sp
             f"{fmt_number(float(max_burn))}x (100% errors), so it can never fire", objective_span,
             hint="raise the objective or use an alert policy with lower burn rates", related=_builtin_or(tier)))
         return None
-    return checked.AlertTier(name=tier.name, severity=tier.severity, burn_rate=float(burn_rate),
+    return ir.AlertTier(name=tier.name, severity=tier.severity, burn_rate=float(burn_rate),
                              budget_consumed=float(consumed), long_window_s=tier.long_s,
                              short_window_s=tier.short_s)
 
@@ -221,9 +221,9 @@ def _builtin_or(tier: TierSpec) -> tuple[Related, ...]:
     return (Related(tier.span, "tier defined here"),)
 
 
-def read_budget_policy(block: Block, diags: list[Diagnostic]) -> checked.BudgetPolicy:
+def read_budget_policy(block: Block, diags: list[Diagnostic]) -> ir.BudgetPolicy:
     reader = Reader(block, BUDGET_POLICY, diags)
-    thresholds: list[checked.BudgetThreshold] = []
+    thresholds: list[ir.BudgetThreshold] = []
     for th_block in reader.blocks("threshold"):
         th = Reader(th_block, THRESHOLD, diags)
         remaining = th.percent("remaining", required=True)
@@ -237,15 +237,15 @@ def read_budget_policy(block: Block, diags: list[Diagnostic]) -> checked.BudgetP
             diags.append(dg.make("RELC312", "`remaining` must be between 0% and 100%",
                                  th.attrs["remaining"].value.span))
             continue
-        thresholds.append(checked.BudgetThreshold(remaining=float(remaining), actions=actions,
+        thresholds.append(ir.BudgetThreshold(remaining=float(remaining), actions=actions,
                                                   notify=th.string("notify"),
                                                   severity=th.string("severity", default="ticket")))
     thresholds.sort(key=lambda t: -t.remaining)
-    return checked.BudgetPolicy(name=block.label or "", description=reader.string("description"),
+    return ir.BudgetPolicy(name=block.label or "", description=reader.string("description"),
                                 thresholds=tuple(thresholds), origin=origin(block.span))
 
 
-def read_runbook(block: Block, diags: list[Diagnostic]) -> checked.Runbook:
+def read_runbook(block: Block, diags: list[Diagnostic]) -> ir.Runbook:
     reader = Reader(block, RUNBOOK, diags)
     steps = []
     for step in reader.blocks("step"):
@@ -254,15 +254,15 @@ def read_runbook(block: Block, diags: list[Diagnostic]) -> checked.Runbook:
             diags.append(dg.make("RELC304", 'a step needs its text, e.g. `step "Check the dashboard"`',
                                  step.kind_span))
             continue
-        steps.append(checked.RunbookStep(text=step.label, command=step_reader.string("command")))
+        steps.append(ir.RunbookStep(text=step.label, command=step_reader.string("command")))
     url = reader.string("url")
     if url and not _checked_url(url, reader.attrs["url"].value.span, diags):
         url = ""
     links = []
     for title, link in reader.string_map("links").items():
         if _checked_url(link, reader.attrs["links"].value.span, diags):
-            links.append(checked.Link(title=title, url=link))
-    return checked.Runbook(name=block.label or "", summary=reader.string("summary"), url=url,
+            links.append(ir.Link(title=title, url=link))
+    return ir.Runbook(name=block.label or "", summary=reader.string("summary"), url=url,
                            steps=tuple(steps), links=tuple(links), escalation=reader.string("escalation"),
                            origin=origin(block.span))
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the checked nodes and the IR both fit; neither is needed at run time
-    from relc.compiler.model import checked as checked
+    from relc.compiler.model import ir
 
 METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
@@ -27,7 +27,7 @@ def quote(value: str) -> str:
     return '"' + value.translate(_ESCAPES) + '"'
 
 
-def render_selector(selector: checked.Selector, extra: tuple[checked.LabelMatcher, ...] = (), suffix: str = "") -> str:
+def render_selector(selector: ir.Selector, extra: tuple[ir.LabelMatcher, ...] = (), suffix: str = "") -> str:
     """`metric{a="b"}` with matchers in source order, then any the caller adds."""
     matchers = selector.matchers + extra
     inner = ",".join(f"{m.name}{m.op}{quote(m.value)}" for m in matchers)

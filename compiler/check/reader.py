@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from relc.compiler import diagnostics as dg
-from relc.compiler.model import checked as checked
+from relc.compiler.model import ir
 from relc.compiler.diagnostics import Diagnostic, Related, Span
 from relc.compiler.check.promql import LABEL_NAME
 from relc.compiler.syntax.tree import Attribute, Block, Value
@@ -25,8 +25,8 @@ class Shape:
     label: str = "none"  # "none": a name on the block is an error; "named": callers check it
 
 
-def origin(span: Span) -> checked.Origin:
-    return checked.Origin(path=span.path, line=span.line, col=span.col)
+def origin(span: Span) -> ir.Origin:
+    return ir.Origin(path=span.path, line=span.line, col=span.col)
 
 
 @dataclass

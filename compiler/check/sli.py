@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from relc.compiler import diagnostics as dg
-from relc.compiler.model import checked as checked
+from relc.compiler.model import ir
 from relc.compiler.diagnostics import Diagnostic, Span
 from relc.compiler.check.promql import (LABEL_NAME, METRIC_NAME, WINDOW_PLACEHOLDER, error_offset, render_selector, substitute_window,
                      syntax_error, unknown_placeholder)
@@ -21,7 +21,7 @@ QUERY_KINDS = ("selector", "ref", "raw", "string")
 QUERY_EXPECTED = "a metric selector like http_requests_total{job=\"api\"} or a raw PromQL string"
 
 
-def read_sli(block: Block, diags: list[Diagnostic]) -> checked.EventsSLI | checked.LatencySLI | checked.RawSLI | None:
+def read_sli(block: Block, diags: list[Diagnostic]) -> ir.EventsSLI | ir.LatencySLI | ir.RawSLI | None:
     kind = block.label
     if kind not in SLI_SHAPES:
         hint = dg.did_you_mean(kind, SLI_SHAPES) if kind else None
@@ -33,7 +33,7 @@ def read_sli(block: Block, diags: list[Diagnostic]) -> checked.EventsSLI | check
     return {"events": _events, "latency": _latency, "raw": _raw}[kind](reader, diags)
 
 
-def read_datadog(sli_block: Block, diags: list[Diagnostic]) -> checked.DatadogQueries | None:
+def read_datadog(sli_block: Block, diags: list[Diagnostic]) -> ir.DatadogQueries | None:
     """An optional `datadog { good|bad = "...", total = "..." }` inside the sli block: queries as Datadog reads them."""
     blocks = [b for b in sli_block.items if isinstance(b, Block) and b.kind == "datadog"]
     if not blocks:
@@ -49,10 +49,10 @@ def read_datadog(sli_block: Block, diags: list[Diagnostic]) -> checked.DatadogQu
         return None
     if not total:
         return None
-    return checked.DatadogQueries(good=good, bad=bad, total=total, origin=origin(blocks[0].span))
+    return ir.DatadogQueries(good=good, bad=bad, total=total, origin=origin(blocks[0].span))
 
 
-def _events(reader: Reader, diags: list[Diagnostic]) -> checked.EventsSLI | None:
+def _events(reader: Reader, diags: list[Diagnostic]) -> ir.EventsSLI | None:
     good = _query(reader, "good", diags)
     bad = _query(reader, "bad", diags)
     total = _query(reader, "total", diags, required=True)
@@ -63,10 +63,10 @@ def _events(reader: Reader, diags: list[Diagnostic]) -> checked.EventsSLI | None
         return None
     if total is None or (good is None and bad is None):
         return None
-    return checked.EventsSLI(good=good, bad=bad, total=total)
+    return ir.EventsSLI(good=good, bad=bad, total=total)
 
 
-def _latency(reader: Reader, diags: list[Diagnostic]) -> checked.LatencySLI | None:
+def _latency(reader: Reader, diags: list[Diagnostic]) -> ir.LatencySLI | None:
     value = reader.value("histogram", ("selector", "ref"), "a histogram metric selector", required=True,
                          hint="e.g. histogram = http_request_duration_seconds{job=\"api\"}")
     le = reader.string("le") if "le" in reader.attrs else None
@@ -78,7 +78,7 @@ def _latency(reader: Reader, diags: list[Diagnostic]) -> checked.LatencySLI | No
     seconds = _threshold_seconds(reader, threshold, le, diags)
     if seconds is None or histogram is None:
         return None
-    return checked.LatencySLI(histogram=histogram, threshold_seconds=float(seconds), le=le)  # type: ignore[arg-type]
+    return ir.LatencySLI(histogram=histogram, threshold_seconds=float(seconds), le=le)  # type: ignore[arg-type]
 
 
 def _threshold_seconds(reader: Reader, threshold: Value | None, le: str | None,
@@ -112,7 +112,7 @@ def _threshold_seconds(reader: Reader, threshold: Value | None, le: str | None,
     return seconds  # type: ignore[return-value]
 
 
-def _checked_histogram(selector: checked.Selector, value: Value, diags: list[Diagnostic]) -> checked.Selector | None:
+def _checked_histogram(selector: ir.Selector, value: Value, diags: list[Diagnostic]) -> ir.Selector | None:
     for suffix in ("_bucket", "_count", "_sum"):
         if selector.metric.endswith(suffix):
             diags.append(dg.make("RELC312", f"name the histogram without `{suffix}`", value.span,
@@ -125,13 +125,13 @@ def _checked_histogram(selector: checked.Selector, value: Value, diags: list[Dia
     return selector
 
 
-def _raw(reader: Reader, diags: list[Diagnostic]) -> checked.RawSLI | None:
+def _raw(reader: Reader, diags: list[Diagnostic]) -> ir.RawSLI | None:
     value = reader.value("error_ratio", ("raw", "string"), "a raw PromQL string", required=True,
                          hint='e.g. error_ratio = r#"sum(rate(errors[$window])) / sum(rate(total[$window]))"#')
     if value is None:
         return None
     promql = _checked_promql(value, diags)
-    return checked.RawSLI(error_ratio=promql) if promql is not None else None
+    return ir.RawSLI(error_ratio=promql) if promql is not None else None
 
 
 def _query(reader: Reader, key: str, diags: list[Diagnostic], required: bool = False):
@@ -140,11 +140,11 @@ def _query(reader: Reader, key: str, diags: list[Diagnostic], required: bool = F
         return None
     if value.kind in ("raw", "string"):
         promql = _checked_promql(value, diags, aggregated=True)
-        return checked.RawQuery(promql=promql) if promql is not None else None
+        return ir.RawQuery(promql=promql) if promql is not None else None
     return _selector(value, diags)
 
 
-def _selector(value: Value, diags: list[Diagnostic]) -> checked.Selector | None:
+def _selector(value: Value, diags: list[Diagnostic]) -> ir.Selector | None:
     """A selector literal (or a bare metric name) checked for names and regexes."""
     if value.kind == "ref":
         if len(value.data) != 1:  # type: ignore[arg-type]
@@ -175,15 +175,15 @@ def _selector(value: Value, diags: list[Diagnostic]) -> checked.Selector | None:
                                  hint="label names match [a-zA-Z_][a-zA-Z0-9_]*"))
             ok = False
             continue
-        out.append(checked.LabelMatcher(name=m.label, op=m.op, value=m.value))
+        out.append(ir.LabelMatcher(name=m.label, op=m.op, value=m.value))
         if m.op in ("=~", "!~"):
-            err = syntax_error(render_selector(checked.Selector(metric="m", matchers=(out[-1],))))
+            err = syntax_error(render_selector(ir.Selector(metric="m", matchers=(out[-1],))))
             if err:
                 diags.append(dg.make("RELC308", f"invalid regular expression in `{m.label}{m.op}`: {err}", m.span))
                 ok = False
     if not ok:
         return None
-    selector = checked.Selector(metric=metric, matchers=tuple(out))
+    selector = ir.Selector(metric=metric, matchers=tuple(out))
     # Names PromQL reads as numbers (`inf`, `nan`) fail here. The matchers were checked one by one above
     # (names by pattern, values quoted), so the name alone decides; the whole selector gives the message.
     err = syntax_error(f"rate({metric}[5m])") and syntax_error(f"rate({render_selector(selector)}[5m])")

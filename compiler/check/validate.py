@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from relc.compiler import diagnostics as dg
-from relc.compiler.model import checked as checked
+from relc.compiler.model import ir
 from relc.compiler.diagnostics import Diagnostic, Related, Span
 from relc.compiler.check.policies import (BUILTIN_POLICY, GUARD_KEYS, RESERVED_LABELS, WORKBOOK, AlertPolicySpec, read_alert_policy,
                        read_budget_policy, read_guards, read_runbook, resolve_tier)
@@ -32,8 +32,8 @@ class _Definitions:
 
     blocks: dict[str, dict[str, Block]] = field(default_factory=lambda: {k: {} for k in TOP_LEVEL})
     alert_policies: dict[str, AlertPolicySpec] = field(default_factory=dict)
-    budget_policies: dict[str, checked.BudgetPolicy] = field(default_factory=dict)
-    runbooks: dict[str, checked.Runbook] = field(default_factory=dict)
+    budget_policies: dict[str, ir.BudgetPolicy] = field(default_factory=dict)
+    runbooks: dict[str, ir.Runbook] = field(default_factory=dict)
     file_names: dict[str, Block] = field(default_factory=dict)  # services by file_key(name)
 
 
@@ -48,7 +48,7 @@ def _same_file_name(what: str, name: str, other: str, span: Span, other_span: Sp
                         "rename one", related=(Related(other_span, f"`{other}` defined here"),))
 
 
-def validate(sources: SourceSet) -> tuple[checked.Project | None, list[Diagnostic]]:
+def validate(sources: SourceSet) -> tuple[ir.Project | None, list[Diagnostic]]:
     diags: list[Diagnostic] = []
     defs = _collect(sources, diags)
     for block in defs.blocks["alert_policy"].values():
@@ -60,7 +60,7 @@ def validate(sources: SourceSet) -> tuple[checked.Project | None, list[Diagnosti
     services = [s for s in (_service(b, defs, diags) for b in defs.blocks["service"].values()) if s]
     if dg.has_errors(diags):
         return None, diags
-    project = checked.Project(
+    project = ir.Project(
         services=tuple(services),
         budget_policies=tuple(defs.budget_policies.values()),
         runbooks=tuple(defs.runbooks.values()),
@@ -118,10 +118,10 @@ def _collect_block(block: Block, defs: _Definitions, diags: list[Diagnostic]) ->
                                              other.label_span))  # type: ignore[arg-type]
 
 
-def _service(block: Block, defs: _Definitions, diags: list[Diagnostic]) -> checked.Service | None:
+def _service(block: Block, defs: _Definitions, diags: list[Diagnostic]) -> ir.Service | None:
     reader = Reader(block, SERVICE, diags)
     labels = reader.labels("labels", RESERVED_LABELS)
-    slos: list[checked.SLO] = []
+    slos: list[ir.SLO] = []
     seen: dict[str, Span] = {}
     folded: dict[str, Block] = {}
     for slo_block in reader.blocks("slo"):
@@ -145,12 +145,12 @@ def _service(block: Block, defs: _Definitions, diags: list[Diagnostic]) -> check
     if not reader.blocks("slo"):
         diags.append(dg.make("RELC304", f"service `{block.label}` has no `slo` blocks", block.kind_span,
                              severity=dg.Severity.WARNING))
-    return checked.Service(name=block.label, description=reader.string("description"),
+    return ir.Service(name=block.label, description=reader.string("description"),
                            owner=reader.string("owner"), labels=labels, slos=tuple(slos), origin=origin(block.span))
 
 
 def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Definitions,
-         diags: list[Diagnostic]) -> checked.SLO | None:
+         diags: list[Diagnostic]) -> ir.SLO | None:
     reader = Reader(block, SLO_SHAPE, diags)
     objective = _objective(reader, diags)
     window_s = _window(reader, diags)
@@ -171,14 +171,14 @@ def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Defi
         diags.append(dg.make("RELC307", f"`{alert_name}` is not a valid alert name",
                              reader.attrs["alert_name"].value.span, hint="use letters, digits and `_`"))
     policy = _alert_policy(reader, defs, objective, window_s, diags)
-    if isinstance(policy, checked.AlertPolicy) and policy.min_events and isinstance(sli, checked.RawSLI):
+    if isinstance(policy, ir.AlertPolicy) and policy.min_events and isinstance(sli, ir.RawSLI):
         where = reader.attrs["min_events"].value.span if "min_events" in reader.attrs else block.kind_span
         diags.append(dg.make("RELC312", "`min_events` needs an events or latency SLI; a raw error ratio has no "
                              "event count", where))
         return None
     if objective is None or window_s is None or sli is None or policy is False:
         return None
-    return checked.SLO(name=block.label, service=service, description=reader.string("description"),
+    return ir.SLO(name=block.label, service=service, description=reader.string("description"),
                        objective=float(objective), window_s=window_s, labels=dict(sorted(labels.items())), sli=sli,
                        alert_name=alert_name, alert_policy=policy, budget_policy=budget_policy, runbook=runbook,
                        datadog=datadog, origin=origin(block.span))
@@ -220,7 +220,7 @@ def _lookup(reader: Reader, key: str, table: dict, diags: list[Diagnostic]):
 
 
 def _alert_policy(reader: Reader, defs: _Definitions, objective: Decimal | None, window_s: int | None,
-                  diags: list[Diagnostic]) -> checked.AlertPolicy | None | bool:
+                  diags: list[Diagnostic]) -> ir.AlertPolicy | None | bool:
     """The SLO's policy with tiers resolved for its window; None means no alerts, False means an error."""
     value = reader.ref("alert_policy")
     slo_guards = read_guards(reader, diags)
@@ -248,7 +248,7 @@ def _alert_policy(reader: Reader, defs: _Definitions, objective: Decimal | None,
     if len(diags) > before:
         return False
     guards = {**spec.guards, **slo_guards}
-    return checked.AlertPolicy(name=spec.name, description=spec.description, tiers=tuple(t for t in tiers if t),
+    return ir.AlertPolicy(name=spec.name, description=spec.description, tiers=tuple(t for t in tiers if t),
                                labels=spec.labels, annotations=spec.annotations, origin=spec.origin, **guards)
 
 

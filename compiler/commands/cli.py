@@ -94,11 +94,11 @@ def _sources(paths: tuple[str, ...], config) -> list[str]:
     raise click.UsageError(f"no PATH given, and {where}")
 
 
-def _compile(sources: list[str], progress, exclude=None, *, to_ir: bool = True):
+def _compile(sources: list[str], progress, exclude=None):
     from relc.compiler.pipeline import compile_paths
 
     progress.stage("checking")
-    return compile_paths(sources, exclude, to_ir=to_ir, freeze=True)
+    return compile_paths(sources, exclude, freeze=True)
 
 # Commands that live in their own modules, imported only when invoked (or listed by --help).
 LAZY_COMMANDS: dict[str, str] = {
@@ -155,7 +155,7 @@ def check(paths: tuple[str, ...], config_path: str | None, no_config: bool, fmt:
     config = _config(config_path, no_config, fmt)
     sources = _sources(paths, config)
     with Progress() as progress:
-        result = _compile(sources, progress, config.exclusion, to_ir=False)
+        result = _compile(sources, progress, config.exclusion)
     _emit(result.diagnostics, {**config.texts, **result.texts}, fmt, all_warnings=all_warnings)
     if fmt == "text" and result.ok:
         slos = len(result.project.slos()) if result.project else 0

@@ -1,1 +1,1 @@
-"""The model targets read: the IR, the checked definitions it is lowered from, and shared names."""
+"""The model targets read (ir.py: frozen dataclasses the check stage builds) and names targets agree on."""

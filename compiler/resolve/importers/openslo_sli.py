@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from relc.compiler import diagnostics as dg
 from relc.compiler.diagnostics import Diagnostic
-from relc.compiler.model import checked as checked
+from relc.compiler.model import ir
 from relc.compiler.check.promql import render_selector, syntax_error
 from relc.compiler.syntax.tree import Block, Matcher, SelectorLit, Value
 from relc.compiler.resolve.importers import tree
@@ -229,9 +229,9 @@ def _plain_selector(expr) -> bool:
 
 def _selector_text(expr) -> str:
     """A selector as relc renders one: `metric` alone when it has no matchers, not `metric{}`."""
-    matchers = tuple(checked.LabelMatcher(name=m.name, op=MATCH_OPS[str(m.op).split(".")[-1]], value=m.value)
+    matchers = tuple(ir.LabelMatcher(name=m.name, op=MATCH_OPS[str(m.op).split(".")[-1]], value=m.value)
                      for m in expr.matchers.matchers if m.name != "__name__")
-    return render_selector(checked.Selector(metric=expr.name, matchers=matchers))
+    return render_selector(ir.Selector(metric=expr.name, matchers=matchers))
 
 
 def _selector_value(expr, query: YNode) -> Value:
