@@ -53,6 +53,18 @@ def compare_tree(golden: Path, built: Path, update: bool) -> None:
         assert got[name] == want[name], f"{golden / name} differs; run pytest --update-golden and review the diff"
 
 
+def checkout_copy(target: Path) -> Path:
+    """This checkout's files as git sees them (tracked and new, not ignored) in a directory of their own: what a
+    commit would hold, without a stale `build/` or other leftovers of earlier runs."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name)
+    return target
+
+
 def require_tool(name: str) -> str:
     """In CI a missing ecosystem tool is a failure, locally a skip."""
     path = shutil.which(name)

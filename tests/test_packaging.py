@@ -1,29 +1,16 @@
 """Only `relc` (and its dist-info) may land in site-packages; the grammar ships as package data."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-from conftest import ROOT
-
-
-def source_copy(target: Path) -> Path:
-    """The checkout's files as git sees them (tracked and new, not ignored) in a directory of their own, so a
-    stale `build/` left in the checkout by an earlier build cannot slip old modules into the wheel."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.split("\0")
-    for name in filter(None, listed):
-        if (ROOT / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, target / name)
-    return target
+from conftest import ROOT, checkout_copy
 
 
 def test_wheel_installs_only_the_relc_namespace(tmp_path: Path):
-    source = source_copy(tmp_path / "src")
+    source = checkout_copy(tmp_path / "src")
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                            "-w", str(tmp_path), str(source)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -62,7 +49,7 @@ def test_a_fresh_install_with_only_the_declared_dependencies_builds_every_exampl
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
     proc = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                           str(source_copy(tmp_path / "src"))], capture_output=True, text=True)
+                           str(checkout_copy(tmp_path / "src"))], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for example in ("shop", "customer"):
         proc = subprocess.run([str(venv / "bin" / "relc"), "build", str(ROOT / "examples" / example),

@@ -18,7 +18,7 @@ import yaml
 
 from relc.compiler.commands.fmt import format_source
 
-from conftest import ROOT
+from conftest import ROOT, checkout_copy
 
 
 def _pre_commit() -> list[str] | None:
@@ -46,26 +46,11 @@ def git(cwd: Path, *args: str) -> str:
 @pytest.fixture(scope="module")
 def hooks_repo(tmp_path_factory) -> Path:
     """This working tree (tracked and new files, as they will be committed) as a one-commit repository."""
-    src = tmp_path_factory.mktemp("relc-src")
-    listed = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
-    for name in filter(None, listed):
-        if (ROOT / name).is_file():
-            (src / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, src / name)
-    _register_fmt(src / "compiler" / "commands" / "cli.py")
+    src = checkout_copy(tmp_path_factory.mktemp("relc-src"))
     git(src, "init", "-q")
     git(src, "add", "-A")
     git(src, "commit", "-q", "-m", "relc under test")
     return src
-
-
-def _register_fmt(cli: Path) -> None:
-    """The lead adds `fmt` to LAZY_COMMANDS in cli.py; until then the copy gets the same line."""
-    text = cli.read_text(encoding="utf-8")
-    if not re.search(r'LAZY_COMMANDS[^=]*=\s*\{[^}]*"fmt"', text):
-        text = re.sub(r"(LAZY_COMMANDS: dict\[str, str\] = \{)", r'\1"fmt": "relc.compiler.commands.fmt:fmt_command", ',
-                      text, count=1)
-        cli.write_text(text, encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

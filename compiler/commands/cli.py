@@ -216,7 +216,7 @@ def build(paths: tuple[str, ...], out_dir: str | None, targets: tuple[str, ...],
         from relc.compiler.render.text import summarise_target_notes
 
         diagnostics, notes = summarise_target_notes(diagnostics)
-    _emit(diagnostics + tail, texts, fmt, all_warnings=all_warnings, quiet=not (diagnostics + tail))
+    _emit(diagnostics + tail, texts, fmt, all_warnings=all_warnings)
     for note in notes:
         click.echo(f"relc: {note}", err=True)
     if fmt == "text" and after:

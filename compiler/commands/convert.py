@@ -107,10 +107,10 @@ def _write(source: str, out: str | None) -> None:
     if out is None:
         click.echo(source, nl=False)
         return
-    from relc.compiler.resolve.files import write_text_atomic
+    from relc.compiler.resolve.files import write_atomically
 
     try:
-        write_text_atomic(Path(out), source)
+        write_atomically(Path(out), source.encode("utf-8"))
     except OSError as err:
         click.echo(f"relc: error[RELC501]: cannot write {out}: {err.strerror or err}", err=True)
         sys.exit(1)

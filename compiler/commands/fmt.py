@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
-import os
-import stat
 import sys
-import tempfile
 import threading
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -18,6 +15,7 @@ from lark import Lark, Token
 from relc.compiler import diagnostics as dg
 from relc.compiler.commands.cli import CONFIG, _config, _sources
 from relc.compiler.diagnostics import Diagnostic, Span
+from relc.compiler.resolve.files import write_atomically
 from relc.compiler.syntax.parser import one_newline, parse
 from relc.compiler.syntax.printer import Comment, Printer, Row, SourceInfo, format_module, render
 from relc.compiler.syntax.tree import Attribute, Block, Import, Module
@@ -276,29 +274,11 @@ def _apply(path: Path, shown: str, old: str, new: str, bom: bool, run: _Run) -> 
     if run.check or run.diff:
         return
     try:
-        _write_atomically(path, (codecs.BOM_UTF8 if bom else b"") + new.encode("utf-8"))
+        write_atomically(path, (codecs.BOM_UTF8 if bom else b"") + new.encode("utf-8"))
     except OSError as err:
         run.report([dg.make("RELC501", f"cannot write {shown}: {err.strerror or err}")], {})
         return
     click.echo(f"relc: reformatted {shown}", err=True)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write a temporary file beside the target and rename it over, so a crash never leaves half a file."""
-    target = path.resolve()  # through a symlink: rewrite the file it points to, keep the link
-    mode = stat.S_IMODE(target.stat().st_mode)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temp, mode)
-        os.replace(temp, target)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
 
 
 def _format_stdin(run: _Run) -> None:

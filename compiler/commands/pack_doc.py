@@ -31,10 +31,10 @@ def doc_command(pack: str, out_file: str | None) -> None:
         _emit(diagnostics, texts, "text")
         sys.exit(EXIT_ERRORS)
     if out_file:
-        from relc.compiler.resolve.files import write_text_atomic
+        from relc.compiler.resolve.files import write_atomically
 
         try:
-            write_text_atomic(Path(out_file), text)
+            write_atomically(Path(out_file), text.encode("utf-8"))
         except OSError as err:
             _emit([dg.make("RELC501", f"cannot write {out_file}: {err.strerror or err}")], {}, "text")
             sys.exit(EXIT_ERRORS)

@@ -7,7 +7,9 @@ import os
 import re
 from pathlib import Path
 
-from relc.compiler.resolve.files import MANIFEST_NAME  # defined where input is read, so directory searches skip output cheaply
+from relc.compiler.output import staging
+from relc.compiler.resolve.files import (MANIFEST_NAME,  # defined where input is read: searches skip output cheaply
+                                          Unreadable, read_regular)
 
 FORMAT = 1
 
@@ -24,8 +26,6 @@ MAX_OUTPUT_BYTES = 1 << 31  # a generated file; only bounds reading what someone
 
 def read(out_dir: Path) -> Listing:
     """The recorded files per target; empty when there is no manifest or it is not one relc wrote."""
-    from relc.compiler.resolve.files import Unreadable, read_regular
-
     try:
         data = json.loads(read_regular(out_dir / MANIFEST_NAME, MAX_MANIFEST_BYTES))
     except (Unreadable, ValueError, RecursionError):  # a missing, foreign, hand-edited or garbage manifest
@@ -57,15 +57,7 @@ def render(listing: Listing) -> str:
 
 def write(out_dir: Path, listing: Listing) -> None:
     """Replace the manifest atomically (a temporary file renamed over it)."""
-    from relc.compiler.output import staging as staging
-
-    while True:
-        tmp = out_dir / staging.name("tmp", "manifest")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-            break
-        except FileExistsError:
-            continue
+    tmp, fd = staging.make_file(out_dir, "tmp", "manifest")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(render(listing))
@@ -116,8 +108,6 @@ def foreign(out_dir: Path, expected: Listing, listing: Listing) -> dict[str, lis
 def _same(path: Path, sha256: str | None) -> bool:
     if sha256 is None or path.is_symlink():
         return False
-    from relc.compiler.resolve.files import Unreadable, read_regular
-
     try:
         return digest(read_regular(path, MAX_OUTPUT_BYTES)) == sha256
     except Unreadable:  # gone, a FIFO or device someone put there: not relc's

@@ -36,10 +36,19 @@ def owner(entry_name: str) -> int | None:
 
 def make_dir(parent: Path, kind: str, what: str, pid: int | None = None) -> Path:
     """Create a new private directory with a staging name under parent."""
+    return _create(parent, kind, what, pid, lambda path: path.mkdir(mode=0o700))[0]
+
+
+def make_file(parent: Path, kind: str, what: str) -> tuple[Path, int]:
+    """Create a new private file with a staging name under parent: its path and a descriptor open for writing."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    return _create(parent, kind, what, None, lambda path: os.open(path, flags, 0o600))
+
+
+def _create(parent: Path, kind: str, what: str, pid: int | None, create) -> tuple[Path, object]:
     while True:
         path = parent / name(kind, what, pid)
         try:
-            path.mkdir(mode=0o700)
-            return path
+            return path, create(path)
         except FileExistsError:  # 48 random bits met an earlier name: draw again
             continue

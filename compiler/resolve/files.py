@@ -72,23 +72,28 @@ def _size(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace a file with `text` in one rename: a reader sees the old file or the new one, never half of one.
-    An existing file keeps its permissions; a new one gets what the umask allows."""
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a temporary file beside the target and rename it over, so a reader sees the old file or the new one,
+    never half of one. Through a symlink the file it points to is rewritten and the link kept; an existing file
+    keeps its permissions, a new one gets what the umask allows."""
     import tempfile
 
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".relc-tmp")
+    target = path.resolve()
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        try:
-            os.chmod(temp, stat.S_IMODE(os.stat(path).st_mode))
-        except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, path)
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, mode)
+        os.replace(temp, target)
     except BaseException:
-        os.unlink(temp)
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
         raise

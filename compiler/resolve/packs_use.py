@@ -1,6 +1,7 @@
 """Resolve stage for packs: each `use` (or a pack compiled directly) becomes ordinary modules."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from relc.compiler import diagnostics as dg
@@ -40,36 +41,43 @@ def _use(block: Block, using_file: Path, sources, diags: list[Diagnostic]) -> li
     pack_texts: dict[str, str] = {}
     pack, loaded = load(root, block.label_span, pack_texts)
     sources.texts.update(pack_texts)
-    used = sources.pack_uses.setdefault(root.resolve(), dg.Related(block.label_span, "pack used here"))
-    diags.extend(_noted(d, used, root, inside=True) for d in loaded)
+    real_root = root.resolve()
+    used = sources.pack_uses.setdefault(real_root, dg.Related(block.label_span, "pack used here"))
+    diags.extend(_noted(d, used, real_root, inside=True) for d in loaded)
     if pack is None:
         return []
     start = len(diags)
     configured = apply_use(block, pack, diags)
-    diags[start:] = [_noted(d, used, root) for d in diags[start:]]
+    diags[start:] = [_noted(d, used, real_root) for d in diags[start:]]
     return configured
 
 
 def note_pack_uses(diags: list[Diagnostic], pack_uses: dict[Path, dg.Related]) -> list[Diagnostic]:
     """Problems found later (validation) in a pack's files point at the customer's `use` as well."""
-    if not pack_uses:
-        return diags
-    noted = diags
-    for root, used in pack_uses.items():
-        noted = [_noted(d, used, root) for d in noted]
+    noted = []
+    for diag in diags:
+        real = Path(diag.span.path).resolve() if diag.span is not None else None  # once per diagnostic
+        for real_root, used in pack_uses.items():
+            if real is not None and real.is_relative_to(real_root) and used not in diag.related:
+                diag = _with_note(diag, used)
+        noted.append(diag)
     return noted
 
 
-def _noted(diag: Diagnostic, used: dg.Related, root: Path, inside: bool = False) -> Diagnostic:
+def _noted(diag: Diagnostic, used: dg.Related, real_root: Path, inside: bool = False) -> Diagnostic:
     """A problem inside a pack's files also points at the customer's `use`, where the customer can act;
     `inside` says the diagnostic came from reading the pack, so one without a place is the pack's too."""
     if used in diag.related:
         return diag
     if diag.span is None and not inside:
         return diag
-    if diag.span is not None and not Path(diag.span.path).resolve().is_relative_to(root):
+    if diag.span is not None and not Path(diag.span.path).resolve().is_relative_to(real_root):
         return diag
-    return dg.Diagnostic(diag.code, diag.severity, diag.message, diag.span, diag.hint, (*diag.related, used))
+    return _with_note(diag, used)
+
+
+def _with_note(diag: Diagnostic, used: dg.Related) -> Diagnostic:
+    return replace(diag, related=(*diag.related, used))
 
 
 def _compile_pack_directly(manifest: Block, module: Module, sources, diags: list[Diagnostic]) -> None:

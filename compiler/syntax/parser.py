@@ -94,28 +94,37 @@ def parse(path: str, text: str) -> tuple[Module | None, list[Diagnostic]]:
             return None, [_bad_unit(path, bad.word, bad.line, bad.column)]
         except Exception:  # noqa: BLE001 - anything unexpected: lark parses it again and reports it
             pass
-    deepest = _deepest_opening(text)
-    if deepest is not None:
-        return None, [_too_deep(path, deepest)]
-    glued = _glued_unit(text)
-    if glued is not None:
-        return None, [_bad_unit(path, *glued)]
-    return _parse_with_lark(path, text)
+    refused = _lexical_refusal(path, text)
+    return (None, [refused]) if refused is not None else _parse_with_lark(path, text)
 
 
-_GLUED = re.compile(r'r#"(?:.|\n)*?"#|r"[^"]*"|"(?:[^"\\\n]|\\.)*"|#[^\n]*|//[^\n]*|[A-Za-z_][A-Za-z0-9_:-]*'
-                    r"|(?P<word>-?[0-9][0-9A-Za-z_.%]*(?:(?<=[eE])[-+][0-9]+)?)")
+# What the fast parser refuses by itself, found again for lark's path (the rare one) in one scan outside strings
+# and comments: brackets nested past MAX_NESTING, and a number or duration running into letters (`45min`).
+_SCAN = re.compile(r'r#"(?:.|\n)*?"#|r"[^"]*"|"(?:[^"\\\n]|\\.)*"|#[^\n]*|//[^\n]*|[A-Za-z_][A-Za-z0-9_:-]*'
+                   r"|(?P<open>[{\[])|(?P<close>[}\]])|(?P<word>-?[0-9][0-9A-Za-z_.%]*(?:(?<=[eE])[-+][0-9]+)?)")
 _LITERAL = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h|d|w|y))+|[0-9]+(?:\.[0-9]+)?%"
                       r"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_LETTER = re.compile("[A-Za-z]")
 
 
-def _glued_unit(text: str) -> tuple[str, int, int] | None:
-    """The first number or duration that runs into letters, outside strings and comments (lark's path)."""
-    for match in _GLUED.finditer(text):
-        word = match.group("word")
-        if word and not _LITERAL.fullmatch(word) and re.search("[A-Za-z]", word):
-            line = text.count("\n", 0, match.start()) + 1
-            return word, line, match.start() - text.rfind("\n", 0, match.start())
+def _lexical_refusal(path: str, text: str) -> Diagnostic | None:
+    """The first place the fast parser would have refused (RELC104 nesting, RELC101 unit), or None."""
+    depth = 0
+    for match in _SCAN.finditer(text):
+        kind = match.lastgroup
+        if kind == "close":
+            depth = max(0, depth - 1)
+            continue
+        if kind == "open":
+            depth += 1
+            if depth <= MAX_NESTING:
+                continue
+        elif kind != "word" or _LITERAL.fullmatch(match.group()) or not _LETTER.search(match.group()):
+            continue
+        line = text.count("\n", 0, match.start()) + 1
+        column = match.start() - text.rfind("\n", 0, match.start())
+        return _too_deep(path, Span.point(path, line, column)) if kind == "open" else \
+            _bad_unit(path, match.group(), line, column)
     return None
 
 
@@ -124,24 +133,6 @@ def _bad_unit(path: str, word: str, line: int, column: int) -> Diagnostic:
         path, line, column, line, column + len(word)),
         hint="a duration is a number and one of the units ms, s, m, h, d, w (7d), y (365d), e.g. 45m or 30d; "
              "several add up: 1h30m")
-
-
-_NESTING = re.compile(r'r#"(?:.|\n)*?"#|r"[^"]*"|"(?:[^"\\\n]|\\.)*"|#[^\n]*|//[^\n]*|(?P<open>[{\[])|(?P<close>[}\]])')
-
-
-def _deepest_opening(text: str) -> Span | None:
-    """Where brackets first nest past MAX_NESTING, outside strings and comments (lark's path: the rare one)."""
-    depth = 0
-    for match in _NESTING.finditer(text):
-        kind = match.lastgroup
-        if kind == "open":
-            depth += 1
-            if depth > MAX_NESTING:
-                line = text.count("\n", 0, match.start()) + 1
-                return Span.point("", line, match.start() - text.rfind("\n", 0, match.start()))
-        elif kind == "close":
-            depth = max(0, depth - 1)
-    return None
 
 
 def _parse_with_lark(path: str, text: str) -> tuple[Module | None, list[Diagnostic]]:
