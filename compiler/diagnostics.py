@@ -60,7 +60,8 @@ class Diagnostic:
         return Diagnostic(self.code, Severity.ERROR, self.message, self.span, self.hint, self.related)
 
 
-# The registry of codes: 1xx parse, 2xx resolve, 3xx validate, 4xx target, 5xx output/CLI.
+# The registry of codes: 1xx parse, 2xx resolve, 3xx validate, 4xx target, 5xx output/CLI, 6xx import,
+# 7xx the live system (relc doctor).
 CODES: dict[str, str] = {
     "RELC101": "syntax error",
     "RELC102": "invalid string escape",
@@ -110,6 +111,16 @@ CODES: dict[str, str] = {
     "RELC608": "cannot be compiled by relc",
     "RELC609": "invalid field value",
     "RELC610": "changed in meaning on import",
+    "RELC701": "selector matches no series",
+    "RELC702": "label never appears on the metric",
+    "RELC703": "events metric is not a counter",
+    "RELC704": "no histogram bucket at the latency threshold",
+    "RELC705": "SLI series are stale",
+    "RELC706": "rule group not loaded",
+    "RELC707": "rule group unhealthy",
+    "RELC708": "loaded rules differ from this build",
+    "RELC709": "alert reaches no receiver",
+    "RELC710": "query refused by the server",
 }
 
 

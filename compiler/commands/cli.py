@@ -108,6 +108,10 @@ LAZY_COMMANDS: dict[str, str] = {
     "import": "relc.compiler.commands.convert:import_command",
     "fmt": "relc.compiler.commands.fmt:fmt_command",
     "test": "relc.compiler.commands.prooftest:test_command",
+    "doctor": "relc.compiler.commands.live:doctor_command",
+    "report": "relc.compiler.commands.live:report_command",
+    "gate": "relc.compiler.commands.live:gate_command",
+    "replay": "relc.compiler.commands.live:replay_command",
 }
 
 

@@ -28,6 +28,8 @@ class Config:
     runbook_base_url: str | None = None
     dashboard_base_url: str | None = None
     options: dict[str, str] = field(default_factory=dict)
+    prometheus: dict | None = None      # connection settings of the live commands, paths relative to the file
+    alertmanager: dict | None = None
     spans: dict[str, Span] = field(default_factory=dict)  # target names and option keys -> where they were set
 
     @property
@@ -222,8 +224,23 @@ def _config(data: dict | None, root, path: Path, shown: str, text: str) -> Confi
         runbook_base_url=data.get("runbook_base_url"),
         dashboard_base_url=data.get("dashboard_base_url"),
         options=options,
+        prometheus=_server(data.get("prometheus"), rebase),
+        alertmanager=_server(data.get("alertmanager"), rebase),
         spans=_spans(root, shown),
     )
+
+
+def _server(block: dict | None, rebase) -> dict | None:
+    """A server block with its secret files rebased to the working directory."""
+    if block is None:
+        return None
+    out = dict(block)
+    for key in ("bearer_token_file", "tls_ca_file"):
+        if key in out:
+            out[key] = rebase(out[key])
+    if "password_file" in (out.get("basic_auth") or {}):
+        out["basic_auth"] = {**out["basic_auth"], "password_file": rebase(out["basic_auth"]["password_file"])}
+    return out
 
 
 def _option_text(value: Any) -> str:

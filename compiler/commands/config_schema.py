@@ -14,11 +14,31 @@ OPTION_KEY = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_.-]+$"
 _PATH = {"type": "string", "minLength": 1}
 _URL = {"type": "string", "format": "uri"}
 
+_FILE = {"type": "string", "minLength": 1}
+_SERVER: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "url": {**_URL, "description": "The server's root URL (for Mimir, including its /prometheus prefix)."},
+        "headers": {"type": "object", "additionalProperties": {"type": "string"},
+                    "description": "HTTP headers sent with every request, e.g. Mimir's X-Scope-OrgID. Values are "
+                                   "never printed."},
+        "bearer_token_file": {**_FILE, "description": "A file holding a bearer token, relative to this file."},
+        "basic_auth": {"type": "object", "additionalProperties": False, "description": "HTTP basic authentication.",
+                       "properties": {"username": {"type": "string", "description": "The user name."},
+                                      "password_file": {**_FILE, "description": "A file holding the password, "
+                                                                                "relative to this file."}}},
+        "tls_ca_file": {**_FILE, "description": "A PEM file of the CA that signed the server's certificate."},
+        "tls_insecure_skip_verify": {"type": "boolean",
+                                     "description": "Do not verify the server's certificate (tests only)."},
+    },
+}
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": SCHEMA_URL,
     "title": "relc project configuration (relc.yaml)",
-    "description": "Defaults for `relc check`, `relc build` and `relc test` in this project. Paths are "
+    "description": "Defaults for `relc check`, `relc build`, `relc test` and the live commands in this project. Paths are "
                    "relative to the directory of this file; command-line flags override every key.",
     "type": "object",
     "additionalProperties": False,
@@ -52,6 +72,20 @@ SCHEMA: dict[str, Any] = {
                                                     "links are built from it (--runbook-base-url)."},
         "dashboard_base_url": {**_URL, "description": "Base URL of Grafana; alert dashboard_url links are built "
                                                       "from it (--dashboard-base-url)."},
+        "prometheus": {
+            "description": "The Prometheus-compatible HTTP API (Prometheus, Thanos Query, Mimir, Cortex, VictoriaMetrics) "
+                           "that `relc doctor`, `report`, `gate` and `replay` read; --prometheus and "
+                           "RELC_PROMETHEUS_URL override `url` and keep the credentials given here.",
+            **_SERVER,
+            "examples": [{"url": "https://mimir.example.com/prometheus",
+                          "headers": {"X-Scope-OrgID": "tenant-1"}, "bearer_token_file": "secrets/token"}],
+        },
+        "alertmanager": {
+            "description": "The Alertmanager whose routing `relc doctor` checks (--alertmanager and "
+                           "RELC_ALERTMANAGER_URL override `url`).",
+            **_SERVER,
+            "examples": [{"url": "http://alertmanager:9093"}],
+        },
         "options": {
             "description": "Target options, as -O TARGET.KEY=VALUE; `relc targets -v` lists them. -O on the "
                            "command line overrides a key set here.",

@@ -1,0 +1,1 @@
+"""Looking at the customer's live system: doctor, report, gate and replay against a Prometheus-compatible API."""
