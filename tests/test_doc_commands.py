@@ -72,14 +72,33 @@ def sandbox(tmp_path_factory) -> Path:
     return base
 
 
+LIVE_PAGES = {"docs/live.md"}  # their blocks talk to a server: RELC_PROMETHEUS_URL points at one
+
+
+@pytest.fixture(scope="module")
+def shop_prometheus(tmp_path_factory):
+    """A real Prometheus holding made-up shop traffic and the shop's rules (tests/shop_install.py)."""
+    require_tool("prometheus")
+    from shop_install import shop_server
+
+    server = shop_server(tmp_path_factory.mktemp("shop-prometheus"))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"{b.page}:{b.line}" for b in BLOCKS])
-def test_shell_block_runs_as_written(block: Block, sandbox: Path):
+def test_shell_block_runs_as_written(block: Block, sandbox: Path, request):
     if block.marker and block.marker.startswith("not run"):
         assert block.marker.split(":", 1)[1].strip(), "say why the block is not run"
         pytest.skip(f"{block.page}:{block.line}: {block.marker}")
     require_tool("promtool")
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "NO_COLOR": "1"}
+    env = {k: v for k, v in env.items() if not k.startswith("RELC_")}
+    if block.page in LIVE_PAGES:
+        env["RELC_PROMETHEUS_URL"] = request.getfixturevalue("shop_prometheus")
     fails = block.marker == "fails"
     script = ("set -e\n" if not fails else "") + block.script
     done = subprocess.run(["bash", "-c", script], cwd=sandbox, capture_output=True, text=True, env=env,
