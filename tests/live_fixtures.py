@@ -101,6 +101,19 @@ service broken {
 }
 """
 
+GONE = """\
+service legacy {
+  slo gone {
+    objective = 99%
+    window = 7d
+    sli events {
+      bad = retired_requests_total{code="500"}
+      total = retired_requests_total
+    }
+  }
+}
+"""
+
 GAUGE_PAGE = b"# HELP queue_depth Jobs waiting.\n# TYPE queue_depth gauge\nqueue_depth 3\n"
 
 

@@ -10,6 +10,7 @@ STEP = 60                       # seconds between samples
 DAY = 86400
 TOTAL_RATE = 10.0               # requests per second, always
 BASE_ERRORS = 0.002             # errors per second outside outages
+RECORDED_BAD = 0.02             # the recorded bad-event rate of legacy/gone: 0.2% of TOTAL_RATE
 
 
 @dataclass(frozen=True)
@@ -75,10 +76,14 @@ class History:
         out.append(("legacy_requests_total", {"job": "old"}, [(t, float(t - self.start)) for t in self.times
                                                                if t <= stale_until]))
         out.append(("inflight_requests", job, [(t, float((t // STEP) % 7)) for t in self.times]))
+        recorded = {"service": "legacy", "slo": "gone"}  # relc's 5m series of an SLO whose raw metrics are gone
+        out.append(("relc_slo:bad_events:rate5m", recorded, [(t, RECORDED_BAD) for t in self.times]))
+        out.append(("relc_slo:total_events:rate5m", recorded, [(t, TOTAL_RATE) for t in self.times]))
         firing = {"alertname": "ApiAvailabilityBudgetBurn", "alertstate": "firing", "service": "api",
                   "slo": "availability", "severity": "page", "alert_tier": "page-fast"}
         out.append(("ALERTS", firing, [(t, 1.0) for t in range(self.alert[0], self.alert[1], STEP)]))
         return out
 
-    TYPES = {"http_request_duration_seconds_bucket": "unknown", "http_request_duration_seconds_count": "unknown",
+    TYPES = {"relc_slo:bad_events:rate5m": "gauge", "relc_slo:total_events:rate5m": "gauge",
+             "http_request_duration_seconds_bucket": "unknown", "http_request_duration_seconds_count": "unknown",
              "inflight_requests": "gauge", "ALERTS": "gauge"}

@@ -90,6 +90,13 @@ def test_overload_is_retried_then_answered_and_headers_are_sent():
     assert script.seen[-1][0] == "POST" and "query=up" in script.seen[-1][3]
 
 
+def test_a_path_prefix_is_kept_for_mimir():
+    script = Scripted([(200, VECTOR)])
+    with script as url, PrometheusAPI(Connection(url + "/prometheus")) as api:
+        api.query("up")
+    assert script.seen[0][1] == "/prometheus/api/v1/query"
+
+
 def test_retries_are_bounded_and_failures_are_classified():
     with Scripted([(503, "busy")] * 3) as url, PrometheusAPI(Connection(url), backoff=0) as api:
         with pytest.raises(Unreachable, match="HTTP 503 .tried 3 times"):

@@ -81,6 +81,20 @@ def test_alert_firings_from_ALERTS_with_the_budget_they_burned(live):
     assert abs(firing["budget_burned"] - (h.at(h.bad, end) - h.at(h.bad, start)) / allowed) < PP
 
 
+def test_recorded_series_stand_in_for_raw_ones_that_are_gone(live, tmp_path: Path):
+    from live_fixtures import GONE
+    from live_history import RECORDED_BAD, TOTAL_RATE
+
+    h = live.history
+    project = write_project(tmp_path, "gone", GONE)
+    proc = relc("report", str(project), "--prometheus", live.url, "--from", str(h.end - 10 * DAY), "--to",
+                str(h.end - DAY), "--format", "json")
+    (gone,) = json_out(proc)["slos"]
+    assert gone["source"] == "relc's recorded 5m series"
+    assert abs(gone["attained"] - (1 - RECORDED_BAD / TOTAL_RATE)) < PP and gone["met"] is True
+    assert gone["coverage"] == 1.0 and abs(gone["worst_day"]["attained"] - gone["attained"]) < PP
+
+
 def test_partial_coverage_is_stated_not_extrapolated(live):
     h = live.history
     lo, hi = h.start - 4 * DAY, h.start + 4 * DAY

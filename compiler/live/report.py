@@ -128,6 +128,16 @@ def _events_query(sli, window_s: int) -> str:
             f'label_replace(({total}), "relc_q", "total", "", "")')
 
 
+def _recorded_events(slo: ir.SLO, window_s: int) -> str:
+    """relc's recorded 5m rates summed over a window: proportional to the events (the unit cancels in ratios)."""
+    from relc.compiler.units import prom_duration
+
+    sel, window = slo_selector(slo), prom_duration(window_s)
+    return (f'label_replace(sum(sum_over_time(relc_slo:bad_events:rate5m{sel}[{window}])), "relc_q", "bad", "", "")'
+            f' or label_replace(sum(sum_over_time(relc_slo:total_events:rate5m{sel}[{window}])), "relc_q", "total",'
+            ' "", "")')
+
+
 def _split(rows: list[Sample]) -> dict[str, Sample]:
     return {row.labels.get("relc_q", ""): row for row in rows}
 
@@ -182,7 +192,8 @@ def _timeline(report: SLOReport, api: PrometheusAPI, start: float, until: float)
         rows = api.query_range(raw_error_ratio(slo.sli, step), first, until, step)
         points = {t: (v * step, float(step)) for row in rows[:1] for t, v in row.points if v == v}
     else:
-        found = _split(api.query_range(_events_query(slo.sli, step), first, until, step))
+        query = _recorded_events(slo, step) if report.source == RECORDED else _events_query(slo.sli, step)
+        found = _split(api.query_range(query, first, until, step))
         bad = dict(found["bad"].points) if "bad" in found else {}
         points = {t: (bad.get(t, 0.0) * step, v * step) for t, v in found["total"].points
                   if v == v} if "total" in found else {}
