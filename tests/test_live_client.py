@@ -108,6 +108,10 @@ def test_retries_are_bounded_and_failures_are_classified():
     with Scripted([(200, "<html>Grafana</html>")]) as url, PrometheusAPI(Connection(url), backoff=0) as api:
         with pytest.raises(Unreachable, match="without the Prometheus API's JSON"):
             api.query("up")
+    with Scripted([(404, "404 page not found")] * 2) as url, PrometheusAPI(Connection(url), backoff=0) as api:
+        assert api.metadata() == {}  # optional: a store without the metadata API is still usable
+        with pytest.raises(Unreachable, match="does not serve /api/v1/rules"):
+            api.rule_groups()
     with Scripted([(401, "no")]) as url, PrometheusAPI(Connection(url), backoff=0) as api:
         with pytest.raises(Unreachable, match="refused the credentials"):
             api.query("up")

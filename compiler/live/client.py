@@ -22,6 +22,10 @@ class Unreachable(Exception):
     """The server cannot be used: no answer, refused credentials, or an answer that is not the API's (exit 2)."""
 
 
+class NotServed(Unreachable):
+    """The server has no such endpoint (HTTP 404): a Prometheus-compatible store without a rules or metadata API."""
+
+
 class QueryFailed(Exception):
     """The server answered, and refused this query (bad_data, execution, timeout): a finding, not an outage."""
 
@@ -88,6 +92,8 @@ class PrometheusAPI:
         raise Unreachable(failure + f" (tried {self.retries + 1} times)")
 
     def _data(self, path: str, response: httpx.Response) -> Any:
+        if response.status_code == 404:
+            raise NotServed(f"{self.connection.shown} does not serve {path} (HTTP 404)")
         if response.status_code in (401, 403):
             raise Unreachable(f"{self.connection.shown} refused the credentials (HTTP {response.status_code}); "
                               "check bearer_token_file, basic_auth or headers")
@@ -144,7 +150,7 @@ class PrometheusAPI:
         """Every metric's metadata (type, help) the server knows from scrapes; empty when it keeps none."""
         try:
             return dict(self.call("/api/v1/metadata") or {})
-        except QueryFailed:
+        except (QueryFailed, NotServed):
             return {}
 
     def rule_groups(self) -> list[dict]:

@@ -13,7 +13,7 @@ from typing import Callable
 
 from relc.compiler import diagnostics as dg
 from relc.compiler.diagnostics import Diagnostic, Span
-from relc.compiler.live.client import PrometheusAPI, QueryFailed
+from relc.compiler.live.client import NotServed, PrometheusAPI, QueryFailed
 from relc.compiler.live.probes import ANY, COUNTER, HISTOGRAM, Probe, probes
 from relc.compiler.model import ir
 from relc.compiler.units import human_duration, prom_duration
@@ -163,7 +163,11 @@ class Doctor:
         """relc's rule groups for these SLOs: loaded, healthy, and the same as this build would write."""
         from relc.compiler.live.rules_diff import compare_group
 
-        loaded = {g.get("name"): g for g in self.api.rule_groups()}
+        try:
+            loaded = {g.get("name"): g for g in self.api.rule_groups()}
+        except NotServed as err:
+            raise NotServed(f"{err}: it keeps no rules (the ruler may be a separate service); run doctor with "
+                            "--no-rules, or point --prometheus at the API that serves /api/v1/rules") from None
         for slo in project.slos():
             name = f"relc-{slo.service}-{slo.name}"
             group = loaded.get(name)
