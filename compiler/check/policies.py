@@ -17,7 +17,7 @@ RESERVED_LABELS = ("service", "slo", "severity", "alert_tier")
 GUARD_KEYS = frozenset({"min_events", "no_data_after", "no_data_severity"})
 ALERT_POLICY = Shape(frozenset({"description", "labels", "annotations"}) | GUARD_KEYS, frozenset({"tier"}),
                      label="named")
-TIER = Shape(frozenset({"severity", "budget", "burn_rate", "long", "short"}), label="named")
+TIER = Shape(frozenset({"severity", "budget", "burn_rate", "long", "short", "labels", "annotations"}), label="named")
 BUDGET_POLICY = Shape(frozenset({"description"}), frozenset({"threshold"}), label="named")
 THRESHOLD = Shape(frozenset({"remaining", "actions", "notify", "severity"}))
 RUNBOOK = Shape(frozenset({"summary", "url", "escalation", "links"}), frozenset({"step"}), label="named")
@@ -37,6 +37,8 @@ class TierSpec:
     short_s: int
     span: Span
     scales: bool = False  # a built-in tier: its windows shrink with SLO windows shorter than the Workbook's
+    labels: dict[str, str] = field(default_factory=dict)       # this tier's alert only; win over the policy's
+    annotations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,8 @@ def scaled_tier(tier: TierSpec, window_s: int) -> TierSpec:
     factor = tier.budget * Decimal(WORKBOOK_WINDOW_S) / Decimal(tier.long_s)
     short_s = max(MIN_SHORT_S, _to_minute(tier.short_s * window_s / WORKBOOK_WINDOW_S))
     long_s = max(2 * short_s, _to_minute(tier.long_s * window_s / WORKBOOK_WINDOW_S))
-    return TierSpec(tier.name, tier.severity, None, factor, long_s, short_s, tier.span, True)
+    return TierSpec(tier.name, tier.severity, None, factor, long_s, short_s, tier.span, True, tier.labels,
+                    tier.annotations)
 
 
 def _to_minute(seconds: float) -> int:
@@ -161,7 +164,12 @@ def _read_tier(block: Block, diags: list[Diagnostic]) -> TierSpec | None:
                              f"long window ({human_duration(long_s)})", reader.attrs["short"].value.span,
                              hint="the Workbook uses a short window of 1/12 of the long one"))
         return None
-    return TierSpec(block.label, severity, budget, burn_rate, long_s, short_s, block.span)
+    annotations = reader.string_map("annotations", keys_are_labels=True)
+    for key in ("runbook_url", "dashboard_url"):
+        if key in annotations and not _checked_url(annotations[key], reader.attrs["annotations"].value.span, diags):
+            del annotations[key]
+    return TierSpec(block.label, severity, budget, burn_rate, long_s, short_s, block.span,
+                    labels=reader.labels("labels", RESERVED_LABELS), annotations=annotations)
 
 
 def resolve_tier(tier: TierSpec, window_s: int, objective: Decimal, objective_span: Span, window_span: Span,
@@ -195,7 +203,8 @@ def resolve_tier(tier: TierSpec, window_s: int, objective: Decimal, objective_sp
         return None
     return ir.AlertTier(name=tier.name, severity=tier.severity, burn_rate=float(burn_rate),
                              budget_consumed=float(consumed), long_window_s=tier.long_s,
-                             short_window_s=tier.short_s)
+                             short_window_s=tier.short_s, labels=dict(tier.labels),
+                             annotations=dict(tier.annotations))
 
 
 def _below_sustainable(tier: TierSpec, burn_rate: Decimal, window_s: int, window_span: Span) -> Diagnostic:

@@ -71,6 +71,8 @@ class AlertTier:
     budget_consumed: float
     long_window_s: int
     short_window_s: int
+    labels: dict[str, str] = field(default_factory=dict)        # on this tier's alert only
+    annotations: dict[str, str] = field(default_factory=dict)
 
 
 @_node

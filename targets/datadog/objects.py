@@ -146,7 +146,8 @@ def monitor_payload(slo: ir.SLO, service: ir.Service, tier: Tier, tf: str, key: 
     """The body of POST /api/v1/monitor for one burn-rate tier; the SLO id is a placeholder."""
     source = tier.source
     policy = slo.alert_policy
-    extra = {"severity": source.severity, "alert_tier": source.name, **(policy.labels if policy else {})}
+    extra = {"severity": source.severity, "alert_tier": source.name, **(policy.labels if policy else {}),
+             **source.labels}
     body: dict = {"name": f"{slo.service}/{slo.name}: error budget burn, tier {source.name} "
                           f"({literal(source.severity)})",
                   "type": "slo alert", "query": burn_query(PLACEHOLDER.format(key=key), tf, tier),
@@ -167,7 +168,7 @@ def burn_query(slo_id: str, tf: str, tier: Tier) -> str:
 def burn_message(slo: ir.SLO, tier: Tier, tf: str, settings: Settings, options: Options) -> str:
     """Monitor text: relc's summary, the SLO's description, the runbook, then the severity's handles."""
     source, policy = tier.source, slo.alert_policy
-    notes = dict(policy.annotations) if policy else {}
+    notes = {**(policy.annotations if policy else {}), **source.annotations}
     long_h, short_h = human_duration(tier.long_s), human_duration(tier.short_s)
     summary = notes.pop("summary", f"{slo.service}/{slo.name} is burning its error budget too fast "
                                    f"({source.severity})")

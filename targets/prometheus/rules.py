@@ -168,9 +168,10 @@ def burn_alert(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options:
     """One alert per tier: both windows above the tier's burn rate; the value is the long-window burn rate."""
     facts = facts or Facts(slo)
     labels = {"severity": tier.severity, "service": slo.service, "slo": slo.name, "alert_tier": tier.name,
-              **policy.labels, **slo.labels}
+              **policy.labels, **tier.labels, **slo.labels}
     return _alert(slo.alert_name, burn_expr(tier, policy, facts), labels,
-                  _burn_annotations(slo, tier, policy, options), policy, options, anchor=f"tier-{tier.name}", slo=slo)
+                  _burn_annotations(slo, tier, policy, options), policy, options, anchor=f"tier-{tier.name}", slo=slo,
+                  own=tier.annotations)
 
 
 def burn_expr(tier: ir.AlertTier, policy: ir.AlertPolicy, facts: Facts) -> str:
@@ -257,15 +258,16 @@ def _burn_annotations(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, o
 
 
 def _alert(name: str, expr: str, labels: dict[str, str], notes: dict[str, str], policy: ir.AlertPolicy | None,
-           options: Options, anchor: str, slo: ir.SLO) -> dict:
+           options: Options, anchor: str, slo: ir.SLO, own: dict[str, str] | None = None) -> dict:
     """Assemble an alert; text from the source is escaped so Prometheus' templating leaves it literal (the
-    generated annotations escape what they quote from the source themselves)."""
+    generated annotations escape what they quote from the source themselves). `own` are the tier's annotations,
+    which win over the policy's."""
     annotations = {key: escape_all_but_relc(value) for key, value in notes.items()}
     annotations["runbook_url"] = escape_template(runbook_url(slo, anchor, options))
     if options.dashboard_base_url:
         annotations["dashboard_url"] = escape_template(dashboard_url(slo, options))
-    for key, value in (policy.annotations.items() if policy else ()):
-        annotations[key] = escape_template(value)  # the policy's own text wins, so teams can reword summaries
+    for key, value in [*(policy.annotations.items() if policy else ()), *(own or {}).items()]:
+        annotations[key] = escape_template(value)  # the policy's (then the tier's) text wins, to reword summaries
     return {"alert": name, "expr": expr, "labels": {k: escape_template(v) for k, v in labels.items()},
             "annotations": annotations}
 

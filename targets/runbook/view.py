@@ -39,6 +39,7 @@ class Tier:
     exhaustion: str            # time until the budget is gone at the tier's threshold
     outlasts_window: bool      # burn rate <= 1: an early warning, the budget lasts the window
     query: str                 # the alert's PromQL condition
+    labels: tuple[tuple[str, str], ...] = ()   # labels this tier's alert carries beyond the policy's (routing)
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,8 @@ def tier_view(slo: ir.SLO, tier: ir.AlertTier, facts: Facts) -> Tier:
     """A tier in the terms responders need: when it fires, how fast at worst, how long the budget lasts."""
     figures = tier_figures(tier.name, tier.severity, tier.burn_rate, tier.long_window_s, tier.short_window_s,
                            tier.budget_consumed, slo.error_budget, slo.window_s)
-    return Tier(*figures, query=burn_expr(tier, slo.alert_policy, facts))  # type: ignore[arg-type]
+    return Tier(*figures, query=burn_expr(tier, slo.alert_policy, facts),  # type: ignore[arg-type]
+                labels=tuple(sorted(tier.labels.items())))
 
 
 @_memo
