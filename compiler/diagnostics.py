@@ -90,6 +90,8 @@ CODES: dict[str, str] = {
     "RELC313": "misplaced policy-pack construct",
     "RELC314": "duplicate attribute",
     "RELC315": "alert tier fires while the SLO is met",
+    "RELC316": "dependency cycle",
+    "RELC317": "objective above the reliability ceiling",
     "RELC401": "construct not supported by target",
     "RELC402": "unknown target",
     "RELC403": "unknown or invalid target option",

@@ -72,6 +72,13 @@ def fmt_percent(fraction: float) -> str:
     return fmt_number(fraction * 100) + "%"
 
 
+def floor_percent(fraction: float) -> str:
+    """A ceiling as a percentage, rounded down to a millionth (99.85005% shows as 99.85%): never above itself."""
+    import math
+
+    return fmt_percent(math.floor(fraction * 1e6 + 1e-9) / 1e6)
+
+
 def human_percent(fraction: float) -> str:
     """Three significant digits for derived figures people read: 0.428571 -> 42.9%."""
     return format(fraction * 100, ".3g") + "%"

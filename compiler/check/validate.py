@@ -10,6 +10,7 @@ from relc.compiler.model import ir
 from relc.compiler.diagnostics import Diagnostic, Related, Span
 from relc.compiler.check.policies import (BUILTIN_POLICY, GUARD_KEYS, RESERVED_LABELS, WORKBOOK, AlertPolicySpec, read_alert_policy,
                        read_budget_policy, read_guards, read_runbook, resolve_tier)
+from relc.compiler.check.dependencies import Written, check_dependencies, read_depends_on
 from relc.compiler.check.reader import Reader, Shape, check_name, origin
 from relc.compiler.resolve.sources import SourceSet
 from relc.compiler.check.sli import read_datadog, read_sli
@@ -19,7 +20,7 @@ TOP_LEVEL = ("service", "alert_policy", "budget_policy", "runbook")
 PACK_KEYWORDS = ("pack", "param", "use")
 SERVICE = Shape(frozenset({"description", "owner", "labels"}), frozenset({"slo"}), label="named")
 SLO_SHAPE = Shape(frozenset({"description", "objective", "window", "labels", "alert_policy", "budget_policy",
-                             "runbook", "alert_name", "disable_tiers"}) | GUARD_KEYS, frozenset({"sli"}),
+                             "runbook", "alert_name", "disable_tiers", "depends_on"}) | GUARD_KEYS, frozenset({"sli"}),
                   label="named")
 DEFAULT_WINDOW_S = 30 * 86400
 MIN_WINDOW_S, MAX_WINDOW_S = 3600, 400 * 86400
@@ -35,6 +36,7 @@ class _Definitions:
     budget_policies: dict[str, ir.BudgetPolicy] = field(default_factory=dict)
     runbooks: dict[str, ir.Runbook] = field(default_factory=dict)
     file_names: dict[str, Block] = field(default_factory=dict)  # services by file_key(name)
+    written: dict[str, Written] = field(default_factory=dict)   # `service/slo` -> where its dependencies are
 
 
 def file_key(name: str) -> str:
@@ -58,13 +60,15 @@ def validate(sources: SourceSet) -> tuple[ir.Project | None, list[Diagnostic]]:
     for block in defs.blocks["runbook"].values():
         defs.runbooks[block.label] = read_runbook(block, diags)  # type: ignore[index]
     services = [s for s in (_service(b, defs, diags) for b in defs.blocks["service"].values()) if s]
-    if dg.has_errors(diags):
-        return None, diags
     project = ir.Project(
         services=tuple(services),
         budget_policies=tuple(defs.budget_policies.values()),
         runbooks=tuple(defs.runbooks.values()),
     )
+    if defs.written:
+        check_dependencies(project, defs.written, diags)
+    if dg.has_errors(diags):
+        return None, diags
     return project, diags
 
 
@@ -176,12 +180,18 @@ def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Defi
         diags.append(dg.make("RELC312", "`min_events` needs an events or latency SLI; a raw error ratio has no "
                              "event count", where))
         return None
+    depends_on, dep_spans = read_depends_on(reader, diags)
+    if depends_on:
+        objective_attr = reader.attrs.get("objective")
+        defs.written[f"{service}/{block.label}"] = Written(block.label_span or block.kind_span,
+                                                           objective_attr.value.span if objective_attr else None,
+                                                           dep_spans)
     if objective is None or window_s is None or sli is None or policy is False:
         return None
     return ir.SLO(name=block.label, service=service, description=reader.string("description"),
                        objective=float(objective), window_s=window_s, labels=dict(sorted(labels.items())), sli=sli,
                        alert_name=alert_name, alert_policy=policy, budget_policy=budget_policy, runbook=runbook,
-                       datadog=datadog, origin=origin(block.span))
+                       datadog=datadog, depends_on=depends_on, origin=origin(block.span))
 
 
 def _objective(reader: Reader, diags: list[Diagnostic]) -> Decimal | None:

@@ -8,7 +8,7 @@ import click
 
 from relc.compiler.model import ir as ir
 from relc.compiler.commands.cli import CONFIG
-from relc.compiler.units import fmt_number, fmt_percent, human_duration
+from relc.compiler.units import floor_percent, fmt_number, fmt_percent, human_duration
 
 PROBE_BURN = 10.0  # the "detect at 10x burn" column: a serious but partial incident
 TIER_HEADERS = ("tier", "severity", "burn rate", "fires above", "long/short", "budget spent", "detect 100%",
@@ -23,11 +23,11 @@ def _num(value: float) -> float:
     return float(fmt_number(value))
 
 
-def slo_math(slo: ir.SLO) -> dict:
+def slo_math(slo: ir.SLO, project: ir.Project | None = None) -> dict:
     """Everything `explain` says about one SLO, as plain data: the JSON shape and the source of the tables."""
     policy = slo.alert_policy
     budget = slo.error_budget
-    return {
+    math = {
         "service": slo.service,
         "slo": slo.name,
         "source": f"{slo.origin.path}:{slo.origin.line}",
@@ -42,6 +42,24 @@ def slo_math(slo: ir.SLO) -> dict:
         "tiers": [tier_math(slo, tier) for tier in (policy.tiers if policy else ())],
         "budget_policy": _budget_policy(slo),
     }
+    if slo.depends_on and project is not None:
+        math["dependencies"] = _dependencies(slo, project)
+    return math
+
+
+def _dependencies(slo: ir.SLO, project: ir.Project) -> dict:
+    """The SLO's dependencies, its ceiling, and the chain of costliest dependencies below it."""
+    ceiling, costliest = project.ceiling(slo)
+    chain, seen, node = [f"{slo.service}/{slo.name}"], set(), costliest
+    while node is not None and f"{node.service}/{node.name}" not in seen:
+        seen.add(f"{node.service}/{node.name}")
+        chain.append(f"{node.service}/{node.name} ({fmt_percent(node.objective)})")
+        node = project.ceiling(node)[1]
+    return {"depends_on": [{"slo": d.key, "soft": d.soft,
+                            "objective": _num(found.objective) if (found := project.find(d.key)) else None}
+                           for d in slo.depends_on],
+            "ceiling": _num(round(ceiling, 9)), "costliest": chain[1].split(" ")[0] if len(chain) > 1 else None,
+            "chain": chain}
 
 
 def tier_math(slo: ir.SLO, tier: ir.AlertTier) -> dict:
@@ -172,6 +190,15 @@ def facts(m: dict) -> list[tuple[str, str]]:
                      if no_data else "off"))
     if m["budget_policy"]:
         rows.append(("budget policy", m["budget_policy"]["name"]))
+    deps = m.get("dependencies")
+    if deps:
+        listed = [f"{d['slo']} ({'soft' if d['soft'] else fmt_percent(d['objective'])})" for d in deps["depends_on"]]
+        rows.append(("depends on", ", ".join(listed)))
+        above = " - the objective is above it" if m["objective"] > deps["ceiling"] + 1e-12 else ""
+        rows.append(("ceiling", f"{floor_percent(deps['ceiling'])}, the product of the hard dependencies' "
+                                f"objectives{above}"))
+        if len(deps["chain"]) > 1:
+            rows.append(("costliest chain", " -> ".join(deps["chain"])))
     return rows
 
 
@@ -275,5 +302,5 @@ def explain_command(paths: tuple[str, ...], wanted: tuple[str, ...], fmt: str, c
         from relc.compiler.render.text import render_text as diagnostics_text
 
         click.echo(diagnostics_text(result.diagnostics, result.texts, color=sys.stderr.isatty()), err=True, nl=False)
-    click.echo(RENDERERS[fmt]([slo_math(s) for s in slos]), nl=False)
+    click.echo(RENDERERS[fmt]([slo_math(s, result.project) for s in slos]), nl=False)
 

@@ -147,6 +147,8 @@ def shape(node, texts: bool = True):
         data = tuple((e.key, shape(e.value, texts)) for e in data)
     elif node.kind == "selector":
         data = (data.metric, tuple((m.label, m.op, m.value, getattr(m, "ref", None)) for m in data.matchers))
+    elif node.kind == "call":
+        data = (data[0], shape(data[1], texts))
     text = node.text if texts and node.kind in ("number", "percent", "duration") else None
     return (node.kind, data, text)
 

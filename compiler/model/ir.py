@@ -136,6 +136,19 @@ class DatadogQueries:
 
 
 @_node
+class Dependency:
+    """Another SLO this one relies on; a soft one's failures are absorbed (a cache with a fallback)."""
+
+    service: str
+    slo: str
+    soft: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.service}/{self.slo}"
+
+
+@_node
 class SLO:
     name: str
     service: str
@@ -149,6 +162,7 @@ class SLO:
     budget_policy: BudgetPolicy | None = None
     runbook: Runbook | None = None
     datadog: DatadogQueries | None = None
+    depends_on: tuple[Dependency, ...] = ()
     origin: Origin
 
     @property
@@ -174,3 +188,20 @@ class Project:
 
     def slos(self) -> list[SLO]:
         return [slo for service in self.services for slo in service.slos]
+
+    def find(self, key: str) -> SLO | None:
+        """An SLO by `service/slo`."""
+        service, _, name = key.partition("/")
+        return next((slo for s in self.services if s.name == service for slo in s.slos if slo.name == name), None)
+
+    def ceiling(self, slo: SLO) -> tuple[float, SLO | None]:
+        """The best objective this SLO can reach given its hard dependencies: the product of their objectives,
+        and the dependency that costs most (the lowest objective); (1.0, None) without hard dependencies."""
+        value, costliest = 1.0, None
+        for dep in slo.depends_on:
+            found = None if dep.soft or (dep.service, dep.slo) == (slo.service, slo.name) else self.find(dep.key)
+            if found is not None:
+                value *= found.objective
+                if costliest is None or found.objective < costliest.objective:
+                    costliest = found
+        return value, costliest

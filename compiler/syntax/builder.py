@@ -146,6 +146,14 @@ class Builder:
         parts = tuple(str(c) for c in children)
         return Value("ref", parts, self._span(meta), ".".join(parts))
 
+    def slo_ref(self, meta, children):
+        service, slo = (str(c) for c in children)
+        return Value("slo_ref", (service, slo), self._span(meta), f"{service}/{slo}")
+
+    def call(self, meta, children):
+        name, argument = children
+        return Value("call", (str(name), argument), self._span(meta), f"{name}({argument.text})")
+
     def selector(self, meta, children):
         metric, matchers = str(children[0]), tuple(children[1:])
         return Value("selector", SelectorLit(metric, matchers), self._span(meta), metric)

@@ -58,7 +58,7 @@ _FAST_TOKEN = re.compile(r"(?:[ \t\f\r\n]+|#[^\n]*|//[^\n]*)*(?:" + "|".join([
     r"(?P<number>-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)",
     r"(?P<name>[A-Za-z_][A-Za-z0-9_:-]*)",
     r'(?P<string>"(?:[^"\\\n]|\\.)*")',
-    r"(?P<op>=~|!~|!=|[={}\[\],.])",
+    r"(?P<op>=~|!~|!=|[={}\[\],./()])",
     r"(?P<end>\Z)",
 ]) + ")")
 _KEYWORDS = frozenset(("import", "true", "false"))
@@ -188,7 +188,19 @@ class FastParser:
                 return self.b.false(_at(tok), [])
             if tok.text == "import":
                 raise _Fallback
-            return self.selector(tok) if self.toks[self.i].type == "{" else self.ref(tok)
+            following = self.toks[self.i].type
+            if following == "/":
+                self.i += 1
+                second = self.name()
+                return self.b.slo_ref(_between(tok, second), [tok, second])
+            if following == "(":
+                opened = self.next()
+                self.deeper(opened)
+                argument = self.value()
+                closed = self.next(")")
+                self.depth -= 1
+                return self.b.call(_between(tok, closed), [tok, argument])
+            return self.selector(tok) if following == "{" else self.ref(tok)
         if kind == "[":
             return self.sequence(tok)
         if kind == "{":

@@ -58,6 +58,8 @@ def scalar(value: Value) -> str:
         return "true" if data else "false"
     if kind == "ref":
         return ref_text(data)
+    if kind == "slo_ref":
+        return "/".join(ref_text((part,)) for part in data)  # type: ignore[union-attr]
     if kind == "number":
         return _kept(value, NUMBER_RE, Decimal) or _number(_decimal(data))
     if kind == "percent":

@@ -27,13 +27,13 @@ _GRAMMAR: tuple[str, int] | None = None  # (text, CRC-32) of grammar/relc.lark
 # The CRC-32 of the grammar/relc.lark that `fastparse.FastParser` implements. When the grammar changes, the
 # fast path switches itself off (every file goes through lark) until `FastParser` is updated to
 # match and this checksum with it; `python3 benchmarks/check_fastpaths.py` compares the parsers.
-FAST_GRAMMAR_CRC32 = 0x41e51426
+FAST_GRAMMAR_CRC32 = 0x2cb89195
 
 TOKEN_NAMES = {
     "NAME": "a name", "STRING": "a string", "RAW_STRING": "a raw string", "PERCENT": "a percentage",
     "DURATION": "a duration", "NUMBER": "a number", "MATCH_OP": "a label matcher (`=`, `!=`, `=~`, `!~`)",
     "LBRACE": "`{`", "RBRACE": "`}`", "LSQB": "`[`", "RSQB": "`]`", "EQUAL": "`=`", "COMMA": "`,`",
-    "DOT": "`.`", "IMPORT": "`import`", "TRUE": "`true`", "FALSE": "`false`", "$END": "end of file",
+    "DOT": "`.`", "SLASH": "`/`", "LPAR": "`(`", "RPAR": "`)`", "IMPORT": "`import`", "TRUE": "`true`", "FALSE": "`false`", "$END": "end of file",
 }
 def _grammar() -> tuple[str, int]:
     global _GRAMMAR
@@ -101,7 +101,7 @@ def parse(path: str, text: str) -> tuple[Module | None, list[Diagnostic]]:
 # What the fast parser refuses by itself, found again for lark's path (the rare one) in one scan outside strings
 # and comments: brackets nested past MAX_NESTING, and a number or duration running into letters (`45min`).
 _SCAN = re.compile(r'r#"(?:.|\n)*?"#|r"[^"]*"|"(?:[^"\\\n]|\\.)*"|#[^\n]*|//[^\n]*|[A-Za-z_][A-Za-z0-9_:-]*'
-                   r"|(?P<open>[{\[])|(?P<close>[}\]])|(?P<word>-?[0-9][0-9A-Za-z_.%]*(?:(?<=[eE])[-+][0-9]+)?)")
+                   r"|(?P<open>[{\[(])|(?P<close>[}\])])|(?P<word>-?[0-9][0-9A-Za-z_.%]*(?:(?<=[eE])[-+][0-9]+)?)")
 _LITERAL = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h|d|w|y))+|[0-9]+(?:\.[0-9]+)?%"
                       r"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _LETTER = re.compile("[A-Za-z]")

@@ -186,6 +186,9 @@ class Printer:
             return "{ " + ", ".join(entries) + " }" if entries else "{}"
         if value.kind == "selector":
             return self._selector(value.data)  # type: ignore[arg-type]
+        if value.kind == "call":
+            name, argument = value.data  # type: ignore[misc]
+            return f"{ref_text((name,))}({self._inline(argument)})"
         return scalar(value)
 
     def _selector(self, sel: SelectorLit) -> str:

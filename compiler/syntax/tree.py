@@ -25,7 +25,8 @@ class SelectorLit:
 
 @syntax_node
 class Value:
-    """A literal; `kind` is one of string, raw, percent, duration, number, bool, ref, selector, list, map."""
+    """A literal; `kind` is one of string, raw, percent, duration, number, bool, ref, slo_ref (data: service and
+    SLO names), call (data: the qualifier's name and its argument), selector, list, map."""
 
     kind: str
     data: object
@@ -39,7 +40,8 @@ class Value:
 
 KIND_NAMES = {
     "string": "a string", "raw": "a raw string", "percent": "a percentage", "duration": "a duration",
-    "number": "a number", "bool": "a boolean", "ref": "a name", "selector": "a metric selector",
+    "number": "a number", "bool": "a boolean", "ref": "a name", "slo_ref": "an SLO reference (service/slo)",
+    "call": "a qualified reference, e.g. soft(service/slo)", "selector": "a metric selector",
     "list": "a list", "map": "a map",
 }
 

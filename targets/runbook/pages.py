@@ -24,7 +24,7 @@ def build_pages(env: jinja2.Environment, project: ir.Project, options: Options, 
     for service in project.services:
         for slo in service.slos:
             chart = chart_of.get(id(slo))
-            view = page(slo, service, options, index, f"../{chart}" if chart else "")
+            view = page(slo, service, options, index, f"../{chart}" if chart else "", project)
             tiers[id(slo)] = view.tiers
             artifacts.append(Artifact(f"{service.name}/{slo.name}.md", render(env, PAGE_TEMPLATE, vars(view))))
     artifacts += [Artifact(path, chart_files[path]) for path in sorted(chart_files)]

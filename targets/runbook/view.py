@@ -132,6 +132,16 @@ class Page:
     dashboard_url: str
     chart: str                 # relative path of the page's shared SVG chart, "../_charts/NAME.svg"; "" for none
     index: str                 # relative link to the index page
+    dependencies: tuple[Dependency, ...] = ()
+    ceiling: str = ""          # "99.95%": the product of the hard dependencies' objectives; "" without any
+
+
+@dataclass(frozen=True)
+class Dependency:
+    key: str                   # service/slo
+    path: str                  # its runbook page, relative to this one
+    soft: bool
+    objective: str
 
 
 @dataclass(frozen=True)
@@ -153,7 +163,8 @@ class ServiceEntry:
     slos: tuple[SloEntry, ...]
 
 
-def page(slo: ir.SLO, service: ir.Service, options: Options, index: str, chart: str = "") -> Page:
+def page(slo: ir.SLO, service: ir.Service, options: Options, index: str, chart: str = "",
+         project: ir.Project | None = None) -> Page:
     """The view of one SLO's runbook page; `chart` is the link to its shared chart, worked out for all pages at once."""
     policy = slo.alert_policy
     facts = Facts(slo)
@@ -171,7 +182,18 @@ def page(slo: ir.SLO, service: ir.Service, options: Options, index: str, chart: 
         alerts_link_to=alerts_link_to(slo), first_checks=found[:FIRST_CHECKS], queries=found[FIRST_CHECKS:],
         dashboard_uid=dashboard_uid(slo.service),
         dashboard_url=dashboard_url(slo, options) if options.dashboard_base_url else "",
-        chart=chart, index=f"../{index}")
+        chart=chart, index=f"../{index}", **dependency_views(slo, project))
+
+
+def dependency_views(slo: ir.SLO, project: ir.Project | None) -> dict:
+    """The SLO's dependencies with links to their pages, and its ceiling."""
+    if not slo.depends_on or project is None:
+        return {}
+    found = [(dep, project.find(dep.key)) for dep in slo.depends_on]
+    deps = tuple(Dependency(dep.key, f"../{dep.service}/{dep.slo}.md", dep.soft,
+                            fmt_percent(other.objective) if other else "") for dep, other in found)
+    ceiling, costliest = project.ceiling(slo)
+    return {"dependencies": deps, "ceiling": units.floor_percent(ceiling) if costliest else ""}
 
 
 @_memo
