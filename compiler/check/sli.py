@@ -13,7 +13,8 @@ from relc.compiler.syntax.tree import Block, Value
 
 SLI_SHAPES = {
     "events": Shape(frozenset({"good", "bad", "total"}), frozenset({"datadog"}), label="named"),
-    "latency": Shape(frozenset({"histogram", "threshold", "le"}), frozenset({"datadog"}), label="named"),
+    "latency": Shape(frozenset({"histogram", "native_histogram", "threshold", "le"}), frozenset({"datadog"}),
+                     label="named"),
     "raw": Shape(frozenset({"error_ratio"}), frozenset({"datadog"}), label="named"),
 }
 DATADOG = Shape(frozenset({"good", "bad", "total"}))
@@ -67,8 +68,18 @@ def _events(reader: Reader, diags: list[Diagnostic]) -> ir.EventsSLI | None:
 
 
 def _latency(reader: Reader, diags: list[Diagnostic]) -> ir.LatencySLI | None:
-    value = reader.value("histogram", ("selector", "ref"), "a histogram metric selector", required=True,
-                         hint="e.g. histogram = http_request_duration_seconds{job=\"api\"}")
+    native = "native_histogram" in reader.attrs
+    if native and "histogram" in reader.attrs:
+        diags.append(dg.make("RELC304", "a latency SLI reads exactly one of `histogram` (classic buckets) or "
+                             "`native_histogram`", reader.attrs["native_histogram"].key_span))
+        return None
+    if native and "le" in reader.attrs:
+        diags.append(dg.make("RELC312", "`le` names a classic bucket; a native histogram has none",
+                             reader.attrs["le"].key_span, hint="set `threshold` only"))
+        return None
+    key = "native_histogram" if native else "histogram"
+    value = reader.value(key, ("selector", "ref"), "a histogram metric selector", required=True,
+                         hint=f"e.g. {key} = http_request_duration_seconds{{job=\"api\"}}")
     le = reader.string("le") if "le" in reader.attrs else None
     threshold = reader.value("threshold", ("duration", "number"), "a duration like 300ms", required=le is None,
                              hint="the latency a request must beat, e.g. threshold = 300ms")
@@ -78,7 +89,8 @@ def _latency(reader: Reader, diags: list[Diagnostic]) -> ir.LatencySLI | None:
     seconds = _threshold_seconds(reader, threshold, le, diags)
     if seconds is None or histogram is None:
         return None
-    return ir.LatencySLI(histogram=histogram, threshold_seconds=float(seconds), le=le)  # type: ignore[arg-type]
+    return ir.LatencySLI(histogram=histogram, threshold_seconds=float(seconds), le=le,  # type: ignore[arg-type]
+                         native=native)
 
 
 def _threshold_seconds(reader: Reader, threshold: Value | None, le: str | None,

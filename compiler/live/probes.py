@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from relc.compiler.check.promql import render_selector, substitute_window
 from relc.compiler.model import ir
 
-COUNTER, HISTOGRAM, ANY = "counter", "histogram", "any"
+COUNTER, HISTOGRAM, NATIVE, ANY = "counter", "histogram", "native histogram", "any"
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class Probe:
 def probes(slo: ir.SLO) -> list[Probe]:
     """Every selector of the SLO's SLI; raw PromQL contributes each selector it contains."""
     sli = slo.sli
+    if isinstance(sli, ir.LatencySLI) and sli.native:
+        return [_from_selector(slo, "histogram", sli.histogram, "", NATIVE)]
     if isinstance(sli, ir.LatencySLI):
         count = _from_selector(slo, "histogram", sli.histogram, "_count", HISTOGRAM)
         return [count, _from_selector(slo, "histogram", sli.histogram, "_bucket", HISTOGRAM)]

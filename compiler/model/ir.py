@@ -52,6 +52,7 @@ class LatencySLI:
     histogram: Selector
     threshold_seconds: float
     le: str | None = None
+    native: bool = False      # a Prometheus native histogram: one series, read with histogram_fraction
 
 
 @_node

@@ -243,6 +243,9 @@ def _events_query(query: ir.Selector | ir.RawQuery, role: str, mapping: Mapping)
 
 def _latency(sli: ir.LatencySLI, mapping: Mapping) -> tuple[str, str]:
     """Good = the cumulative bucket at the threshold, total = the histogram's count."""
+    if sli.native:
+        raise Untranslatable("a Prometheus native histogram has no Datadog metric relc can name", HINT_BLOCK,
+                             r"\bnative_histogram\s*=")
     if not mapping.openmetrics:
         raise Untranslatable("a latency SLI reads histogram buckets, which relc can name only for the "
                              "OpenMetrics check (-O datadog.openmetrics=true)", HINT_BLOCK, r"\bsli\s+latency\b")

@@ -53,6 +53,9 @@ def latency_quantile(slo: ir.SLO, quantile: float) -> str:
     """A percentile of a latency SLI's histogram; the one panel that reads the source, as relc records no buckets."""
     from relc.compiler.check.promql import render_selector
 
+    if slo.sli.native:  # type: ignore[union-attr]
+        native = render_selector(slo.sli.histogram)  # type: ignore[union-attr]
+        return f"histogram_quantile({quantile}, sum(rate({native}[$__rate_interval])))"
     buckets = render_selector(slo.sli.histogram, suffix="_bucket")  # type: ignore[union-attr]
     return f"histogram_quantile({quantile}, sum by (le) (rate({buckets}[$__rate_interval])))"
 

@@ -193,6 +193,10 @@ def _indicator(slo: ir.SLO, name: str, state: _Service) -> dict | None:
         state.diags.append(_problem(slo, "a raw error ratio has no form in the OpenSLO v1 JSON Schema (ratio metrics "
                                          "count good or bad events and total events); the SLO is left out"))
         return None
+    if isinstance(sli, ir.LatencySLI) and sli.native:
+        state.diags.append(_problem(slo, "a native histogram has no good-events counter for an OpenSLO ratio metric "
+                                         "(relc reads it with histogram_fraction); the SLO is left out"))
+        return None
     if isinstance(sli, ir.LatencySLI):
         good = render_selector(sli.histogram, extra=(le_matcher(sli),), suffix="_bucket")
         ratio = {"counter": True, "good": _source(good, state), "total": _source(

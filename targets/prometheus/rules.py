@@ -210,7 +210,8 @@ def no_data_expr(slo: ir.SLO, facts: Facts | None = None) -> str:
     # absent() copies the selector's equality matchers into its result; sum() drops them, so the no-data alert
     # carries the same labels as the SLO's other alerts.
     if isinstance(slo.sli, ir.LatencySLI):
-        return f"sum(absent({render_selector(slo.sli.histogram, suffix='_count')}))"
+        suffix = "" if slo.sli.native else "_count"
+        return f"sum(absent({render_selector(slo.sli.histogram, suffix=suffix)}))"
     if isinstance(slo.sli, ir.EventsSLI) and isinstance(slo.sli.total, ir.Selector):
         return f"sum(absent({render_selector(slo.sli.total)}))"
     return f"sum(absent({ratio_name(BASE_WINDOW_S)}{(facts or Facts(slo)).exact}))"

@@ -255,6 +255,10 @@ def sli_sentence(sli: ir.SLI) -> Md:
     if isinstance(sli, ir.LatencySLI):
         threshold = (f"{fmt_number(sli.threshold_seconds * 1000)}ms" if sli.threshold_seconds < 1
                      else f"{fmt_number(sli.threshold_seconds)}s")
+        if sli.native:
+            return Md(f"Requests slower than {md(threshold)} are bad, read from the native histogram "
+                      f"{code(_selector(sli.histogram))} with `histogram_fraction`: any threshold works, no bucket "
+                      "bound is needed.")
         buckets = f"count by (le) ({render_selector(sli.histogram, suffix='_bucket')})"
         return Md(f"Requests slower than {md(threshold)} are bad, read from the histogram "
                   f"{code(_selector(sli.histogram))}. {md(threshold)} must be one of its bucket bounds: if no "

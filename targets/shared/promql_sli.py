@@ -51,10 +51,13 @@ class Rates:
     """An SLI's bad- and total-event rates with the window left open: its selectors are rendered once, not per
     window (an SLO's rules read them over several windows)."""
 
-    __slots__ = ("_latency", "_total", "_counted", "_bad")
+    __slots__ = ("_latency", "_total", "_counted", "_bad", "_native")
 
     def __init__(self, sli: ir.EventsSLI | ir.LatencySLI):
         self._latency = isinstance(sli, ir.LatencySLI)
+        self._native = ""
+        if isinstance(sli, ir.LatencySLI) and sli.native:
+            self._native = (render_selector(sli.histogram), fmt_number(sli.threshold_seconds))  # type: ignore
         if isinstance(sli, ir.LatencySLI):
             self._total = (render_selector(sli.histogram, suffix="_count"), False)
             self._counted = (render_selector(sli.histogram, extra=(le_matcher(sli),), suffix="_bucket"), False)
@@ -67,6 +70,10 @@ class Rates:
     def at(self, window_s: int) -> tuple[str, str]:
         """(bad, total) over the window, as bad_and_total writes them."""
         window = _duration(window_s)
+        if self._native:
+            selector, threshold = self._native
+            total = f"sum(histogram_count(rate({selector}[{window}])))"
+            return f"{total} * (1 - histogram_fraction(0, {threshold}, sum(rate({selector}[{window}]))))", total
         if self._latency:
             count = f"sum(rate({self._total[0]}[{window}]))"
             return f"{count} - (sum(rate({self._counted[0]}[{window}])) or vector(0))", count
