@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 import copy
+import functools
 import json
 import re
 from pathlib import Path
@@ -135,12 +136,22 @@ def test_schema_files_record_their_source_and_match_the_emitted_version():
     assert (ROOT / "scripts" / "regen-grafana-schema.sh").read_text().count(source["version"]) == 1
 
 
+@functools.lru_cache(maxsize=1)
+def group_variables() -> dict[str, str]:
+    """The dashboard variable of every group label of the cases (`group_by`), at its All value `.*`."""
+    from relc.targets.grafana.queries import group_variable
+
+    return {group_variable(label): ".*" for path in CASES.values() for slo in project(path).slos()
+            for label in slo.group_by}
+
+
 def substitute(expr: str) -> str:
     """Grafana's variables as Grafana would expand them, so the PromQL parser sees what Prometheus receives."""
     def value(match: re.Match) -> str:
         name = match.group(1) or match.group(2)
-        assert name in GRAFANA_VARIABLES, f"unexpected Grafana variable ${name} in {expr}"
-        return GRAFANA_VARIABLES[name]
+        known = {**GRAFANA_VARIABLES, **group_variables()}
+        assert name in known, f"unexpected Grafana variable ${name} in {expr}"
+        return known[name]
     return VARIABLE.sub(value, expr)
 
 
@@ -261,8 +272,8 @@ def test_every_query_parses_and_reads_only_recorded_series(case: str):
     exprs = [expr for d in found.values() for expr in queries(d)]
     assert exprs
     # The latency panel alone reads the source histogram (relc records no buckets): one SLO's own buckets.
-    histograms = {render_selector(s.sli.histogram, suffix="_bucket") for s in project(CASES[case]).slos()
-                  if isinstance(s.sli, ir.LatencySLI)}
+    histograms = {render_selector(s.sli.histogram, suffix="" if s.sli.native else "_bucket")
+                  for s in project(CASES[case]).slos() if isinstance(s.sli, ir.LatencySLI)}
     quantiles = [e for e in exprs if e.startswith("histogram_quantile(")]
     assert all(any(f"rate({h}[$__rate_interval])" in e for h in histograms) for e in quantiles), quantiles
     assert bool(quantiles) == bool(histograms)

@@ -172,6 +172,10 @@ def test_quote_escapes_every_control_character():
 def reference_bad_and_total(sli, window_s: int) -> tuple[str, str]:
     """bad_and_total as it was: every selector rendered again for every window."""
     window = prom_duration(window_s)
+    if isinstance(sli, ir.LatencySLI) and sli.native:
+        native, threshold = render_selector(sli.histogram), repr(sli.threshold_seconds)
+        total = f"sum(histogram_count(rate({native}[{window}])))"
+        return f"{total} * (1 - histogram_fraction(0, {threshold}, sum(rate({native}[{window}]))))", total
     if isinstance(sli, ir.LatencySLI):
         count = f"sum(rate({render_selector(sli.histogram, suffix='_count')}[{window}]))"
         bucket = render_selector(sli.histogram, extra=(le_matcher(sli),), suffix="_bucket")

@@ -11,6 +11,7 @@ from relc.compiler.diagnostics import Diagnostic, Related, Span
 from relc.compiler.check.policies import (BUILTIN_POLICY, GUARD_KEYS, RESERVED_LABELS, WORKBOOK, AlertPolicySpec, read_alert_policy,
                        read_budget_policy, read_guards, read_runbook, resolve_tier)
 from relc.compiler.check.dependencies import Written, check_dependencies, read_depends_on
+from relc.compiler.check.grouping import check_raw_grouping, read_group_by
 from relc.compiler.check.reader import Reader, Shape, check_name, origin
 from relc.compiler.resolve.sources import SourceSet
 from relc.compiler.check.sli import read_datadog, read_sli
@@ -20,7 +21,7 @@ TOP_LEVEL = ("service", "alert_policy", "budget_policy", "runbook")
 PACK_KEYWORDS = ("pack", "param", "use")
 SERVICE = Shape(frozenset({"description", "owner", "labels"}), frozenset({"slo"}), label="named")
 SLO_SHAPE = Shape(frozenset({"description", "objective", "window", "labels", "alert_policy", "budget_policy",
-                             "runbook", "alert_name", "disable_tiers", "depends_on"}) | GUARD_KEYS, frozenset({"sli"}),
+                             "runbook", "alert_name", "disable_tiers", "depends_on", "group_by"}) | GUARD_KEYS, frozenset({"sli"}),
                   label="named")
 DEFAULT_WINDOW_S = 30 * 86400
 MIN_WINDOW_S, MAX_WINDOW_S = 3600, 400 * 86400
@@ -168,6 +169,8 @@ def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Defi
         diags.append(dg.make("RELC314", "an SLO has exactly one `sli` block", extra.kind_span,
                              related=(Related(sli_blocks[0].kind_span, "first sli here"),)))
     labels = {**service_labels, **reader.labels("labels", RESERVED_LABELS)}
+    group_by = read_group_by(reader, labels, diags)
+    check_raw_grouping(sli, group_by, sli_blocks[0] if sli_blocks else None, diags)
     budget_policy = _lookup(reader, "budget_policy", defs.budget_policies, diags)
     runbook = _lookup(reader, "runbook", defs.runbooks, diags)
     alert_name = reader.string("alert_name", default=_camel(service) + _camel(block.label) + "BudgetBurn")
@@ -191,7 +194,8 @@ def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Defi
     return ir.SLO(name=block.label, service=service, description=reader.string("description"),
                        objective=float(objective), window_s=window_s, labels=dict(sorted(labels.items())), sli=sli,
                        alert_name=alert_name, alert_policy=policy, budget_policy=budget_policy, runbook=runbook,
-                       datadog=datadog, depends_on=depends_on, origin=origin(block.span))
+                       datadog=datadog, depends_on=depends_on, group_by=group_by,
+                       origin=origin(block.span))
 
 
 def _objective(reader: Reader, diags: list[Diagnostic]) -> Decimal | None:

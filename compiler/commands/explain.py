@@ -42,6 +42,8 @@ def slo_math(slo: ir.SLO, project: ir.Project | None = None) -> dict:
         "tiers": [tier_math(slo, tier) for tier in (policy.tiers if policy else ())],
         "budget_policy": _budget_policy(slo),
     }
+    if slo.group_by:
+        math["group_by"] = list(slo.group_by)
     if slo.depends_on and project is not None:
         math["dependencies"] = _dependencies(slo, project)
     return math
@@ -190,6 +192,8 @@ def facts(m: dict) -> list[tuple[str, str]]:
                      if no_data else "off"))
     if m["budget_policy"]:
         rows.append(("budget policy", m["budget_policy"]["name"]))
+    if m.get("group_by"):
+        rows.append(("grouped by", f"{', '.join(m['group_by'])}: one SLO, budget and set of alerts per value"))
     deps = m.get("dependencies")
     if deps:
         listed = [f"{d['slo']} ({'soft' if d['soft'] else fmt_percent(d['objective'])})" for d in deps["depends_on"]]

@@ -164,6 +164,7 @@ class SLO:
     runbook: Runbook | None = None
     datadog: DatadogQueries | None = None
     depends_on: tuple[Dependency, ...] = ()
+    group_by: tuple[str, ...] = ()      # one SLO per value of these labels: every series and alert carries them
     origin: Origin
 
     @property

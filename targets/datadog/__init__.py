@@ -96,6 +96,10 @@ def build_slo(slo: ir.SLO, service: ir.Service, mapping: Mapping, settings: Sett
                                 f"and its burn rates use {tf}", None, ((slo.origin, r"\bwindow\s*="),),
                                 Severity.WARNING))
     diags.extend(unsupported_guards(slo))
+    if slo.group_by:
+        diags.append(diagnostic(slo, f"group_by = [{', '.join(slo.group_by)}]: the Datadog SLO and its burn-rate "
+                                "monitors cover all groups together, with no status or alert per group", None,
+                                ((slo.origin, r"\bgroup_by\s*="),), Severity.WARNING))
     monitors = [(t.source.name, monitor_payload(slo, service, t, tf, key, settings, options))
                 for t in usable_tiers(slo, diags)]
     return Built(slo.service, key, payload, tuple(monitors))

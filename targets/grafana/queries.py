@@ -19,16 +19,23 @@ SLO_VARIABLE = "${slo}"  # the service dashboards' SLO filter; alert dashboard_u
 
 
 def selector(slo: ir.SLO, filtered: bool = True) -> str:
-    """`{service="...",slo="..."}`, plus the `$slo` filter on service dashboards so `var-slo` narrows the view."""
-    return _selector(slo.service, slo.name, filtered)
+    """`{service="...",slo="..."}`, plus the `$slo` filter on service dashboards so `var-slo` narrows the view,
+    and for a grouped SLO a filter per group label, set by that label's dashboard variable."""
+    return _selector(slo.service, slo.name, filtered, slo.group_by)
 
 
 @lru_cache(maxsize=1024)  # a dozen queries per SLO, one after another: quote each name once
-def _selector(service: str, name: str, filtered: bool) -> str:
+def _selector(service: str, name: str, filtered: bool, group_by: tuple[str, ...] = ()) -> str:
     inner = f"service={quote(service)},slo={quote(name)}"
     if filtered:
         inner += f',slo=~"{SLO_VARIABLE}"'
+        inner += "".join(f',{label}=~"${{{group_variable(label)}}}"' for label in group_by)
     return "{" + inner + "}"
+
+
+def group_variable(label: str) -> str:
+    """The dashboard variable of a group label: the label's own name, unless the dashboard uses that name."""
+    return f"group_{label}" if label in ("datasource", "slo") else label
 
 
 def budget_remaining(slo: ir.SLO, filtered: bool = True) -> str:

@@ -50,7 +50,18 @@ def service_row(slo: ir.SLO, y: int, options: Options) -> tuple[list[dict], int]
     tiers, y = _burn_rates(slo, y, links)
     panels += tiers
     panels += _alerts_and_runbook(slo, y, options, links)
+    if slo.group_by:
+        _name_groups(panels, slo.group_by)
     return panels, y + 8
+
+
+def _name_groups(panels: list[dict], group_by: tuple[str, ...]) -> None:
+    """A grouped SLO's panels show a series per group: each legend names the group's values."""
+    suffix = " " + " ".join(f"{{{{{label}}}}}" for label in group_by)
+    for panel in panels:
+        for target in panel.get("targets", ()):
+            if "legendFormat" in target and target["legendFormat"] != "__auto":
+                target["legendFormat"] += suffix
 
 
 def _status(slo: ir.SLO, y: int, links: list[dict]) -> list[dict]:

@@ -167,6 +167,9 @@ def _slo_documents(slo: ir.SLO, state: _Service) -> list[dict | str]:
     policies = [_policy(slo, name, tier, state) for tier in tiers]
     if indicator is None or window is None or None in policies:
         return []
+    if slo.group_by:
+        state.diags.append(_problem(slo, f"group_by = [{', '.join(slo.group_by)}]: OpenSLO v1 has no grouped SLO; "
+                                         "the document covers all groups together", dg.Severity.WARNING))
     if len(slo.description) > MAX_DESCRIPTION:
         state.diags.append(_problem(slo, f"its description is cut to OpenSLO's {MAX_DESCRIPTION} characters",
                                     dg.Severity.WARNING))

@@ -102,7 +102,7 @@ def proof_artifacts(service: ir.Service, rule_file: str) -> tuple[list[Artifact]
 def plan(slo: ir.SLO) -> list[Scenario]:
     """Under the objective, a slow burn only the less urgent tiers see, and a fast burn per other tier."""
     assert slo.alert_policy is not None
-    series = source_series(slo.sli)
+    series = grouped(source_series(slo.sli), slo.group_by)
     good_form = not (isinstance(slo.sli, ir.EventsSLI) and slo.sli.bad is not None)
     tiers = [Tier(t.name, t.severity, Fraction(fmt_number(t.burn_rate)), t.long_window_s, t.short_window_s)
              for t in slo.alert_policy.tiers]
@@ -280,9 +280,25 @@ def observe(ctx: Context, sc: Scenario, proven: list[Tier]) -> list[dict]:
     return checks
 
 
+def grouped(series: list, group_by: tuple[str, ...]) -> list:
+    """A grouped SLO's proof runs one group: every source series carries each group label (kept where the
+    selector fixes it), and every asserted alert must carry it."""
+    if not group_by:
+        return series
+    out = []
+    for s in series:
+        have = dict(s.labels)
+        out.append(type(s)(s.metric, tuple(sorted({**{g: PROOF_GROUP for g in group_by}, **have}.items())), s.role))
+    return out
+
+
+PROOF_GROUP = "proof-group"
+
+
 def alerts(slo: ir.SLO, tier: Tier | None = None) -> str:
     matchers = [f"alertname={quote(slo.alert_name)}", 'alertstate="firing"', f"service={quote(slo.service)}",
                 f"slo={quote(slo.name)}"] + ([f"alert_tier={quote(tier.name)}"] if tier else [])
+    matchers += [f'{g}!=""' for g in slo.group_by]
     return "ALERTS{" + ",".join(matchers) + "}"
 
 

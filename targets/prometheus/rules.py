@@ -7,7 +7,7 @@ from relc.compiler.model import ir as ir
 from relc.compiler.check.promql import quote, render_selector
 from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_percent, prom_duration
 from relc.targets import Options
-from relc.targets.shared.promql_sli import Rates, raw_error_ratio, slo_selector
+from relc.targets.shared.promql_sli import Rates, by_clause, raw_error_ratio, slo_selector
 
 BASE_WINDOW_S = 300           # short rates are recorded at 5m and everything long is summed from them
 DERIVED_FROM_S = 86400        # windows of a day or more are sums over the recorded 5m rates
@@ -48,10 +48,13 @@ class Facts:
     the rules record) reads the current value: series of an earlier label set, which linger for the lookback
     after a restart, never match it."""
 
-    __slots__ = ("sli", "sel", "exact", "budget", "labels", "_rates")
+    __slots__ = ("sli", "sel", "exact", "budget", "labels", "_rates", "by", "on", "group_by")
 
     def __init__(self, slo: ir.SLO):
         self.sli = slo.sli
+        self.group_by = slo.group_by
+        self.by = by_clause(slo.group_by)  # " by (tenant) " to keep one series per group, "" for one per SLO
+        self.on = f"on({', '.join(slo.group_by)})"
         self.sel = slo_selector(slo)
         self.labels = base_labels(slo)
         self.exact = "{" + ",".join(f"{name}={quote(value)}" for name, value in self.labels.items()) + "}"
@@ -62,7 +65,7 @@ class Facts:
     def rates(self) -> Rates | None:
         """The SLI's event rates (None for a raw ratio), rendered when first needed: one alert alone may not."""
         if self._rates is False:
-            self._rates = None if isinstance(self.sli, ir.RawSLI) else Rates(self.sli)
+            self._rates = None if isinstance(self.sli, ir.RawSLI) else Rates(self.sli, self.group_by)
         return self._rates  # type: ignore[return-value]
 
 
@@ -98,7 +101,7 @@ def sli_rules(slo: ir.SLO, facts: Facts | None = None) -> list[dict]:
     facts = facts or Facts(slo)
     labels, sel, rates = facts.labels, facts.sel, facts.rates
     if rates is None:
-        return [_record(ratio_name(w), _raw_ratio(slo, w, sel), labels) for w in windows(slo)]
+        return [_record(ratio_name(w), _raw_ratio(slo, w, sel, facts.by), labels) for w in windows(slo)]
     bad, total = rates.at(BASE_WINDOW_S)
     rules = [_record(BAD, bad, labels), _record(TOTAL, total, labels),
              _record(ratio_name(BASE_WINDOW_S), f"{BAD}{facts.exact} / {TOTAL}{facts.exact}", labels)]
@@ -106,7 +109,7 @@ def sli_rules(slo: ir.SLO, facts: Facts | None = None) -> list[dict]:
         if window_s == BASE_WINDOW_S:
             continue
         if window_s >= DERIVED_FROM_S:
-            expr = f"{_summed(BAD, sel, window_s)} / {_summed(TOTAL, sel, window_s)}"
+            expr = f"{_summed(BAD, sel, window_s, facts.by)} / {_summed(TOTAL, sel, window_s, facts.by)}"
         else:
             bad, total = rates.at(window_s)
             expr = f"({bad}) / ({total})"
@@ -114,20 +117,20 @@ def sli_rules(slo: ir.SLO, facts: Facts | None = None) -> list[dict]:
     return rules
 
 
-def _summed(name: str, sel: str, window_s: int) -> str:
-    """A recorded series summed over a range, across every label set it was recorded under."""
-    return f"sum(sum_over_time({name}{sel}[{_duration(window_s)}]))"
+def _summed(name: str, sel: str, window_s: int, by: str = "") -> str:
+    """A recorded series summed over a range, across every label set it was recorded under (per group with `by`)."""
+    return f"sum{by}(sum_over_time({name}{sel}[{_duration(window_s)}]))"
 
 
-def _mean(name: str, sel: str, window_s: int) -> str:
+def _mean(name: str, sel: str, window_s: int, by: str = "") -> str:
     """The mean of a recorded series' samples over a range, across every label set it was recorded under."""
-    return f"{_summed(name, sel, window_s)} / sum(count_over_time({name}{sel}[{_duration(window_s)}]))"
+    return f"{_summed(name, sel, window_s, by)} / sum{by}(count_over_time({name}{sel}[{_duration(window_s)}]))"
 
 
-def _raw_ratio(slo: ir.SLO, window_s: int, sel: str) -> str:
+def _raw_ratio(slo: ir.SLO, window_s: int, sel: str, by: str = "") -> str:
     """A raw ratio gives no counts to sum, so long windows average the recorded 5m ratio (time-weighted)."""
     if window_s >= DERIVED_FROM_S:
-        return _mean(ratio_name(BASE_WINDOW_S), sel, window_s)
+        return _mean(ratio_name(BASE_WINDOW_S), sel, window_s, by)
     return raw_error_ratio(slo.sli, window_s)  # type: ignore[arg-type]
 
 
@@ -157,8 +160,11 @@ def coverage_rules(slo: ir.SLO, facts: Facts) -> list[dict]:
     Until the window is covered, the budget spent is the bad events seen so far against the budget of a whole
     window at the traffic seen so far, so a blip in the first hours is not read as a month's budget gone."""
     present = f"{TOTAL}{facts.exact}" if facts.rates is not None else f"{ratio_name(BASE_WINDOW_S)}{facts.exact}"
-    since = (f"min(min_over_time({SINCE}{facts.sel}[{_duration(slo.window_s)}]))"
-             f" or (vector(time()) and on() {present})")
+    first = f"min{facts.by}(min_over_time({SINCE}{facts.sel}[{_duration(slo.window_s)}]))"
+    if facts.by:  # a group's first sample starts its own clock; the group labels alone on both sides of `or`
+        since = f"{first} or (max{facts.by}({present}) * 0 + time())"
+    else:
+        since = f"{first} or (vector(time()) and on() {present})"
     return [_record(SINCE, since, facts.labels),
             _record(COVERAGE, f"clamp_max((time() - {SINCE}{facts.exact}) / {slo.window_s}, 1)", facts.labels)]
 
@@ -181,14 +187,14 @@ def burn_expr(tier: ir.AlertTier, policy: ir.AlertPolicy, facts: Facts) -> str:
     expr = (f"(\n  {ratio_name(tier.long_window_s)}{exact} / {budget} > {factor}\nand\n"
             f"  {ratio_name(tier.short_window_s)}{exact} / {budget} > {factor}\n)")
     if policy.min_events:
-        expr += f"\nand on()\n  {_events_in(facts, tier.long_window_s)} >= {policy.min_events}"
+        expr += f"\nand {facts.on}\n  {_events_in(facts, tier.long_window_s)} >= {policy.min_events}"
     return expr
 
 
 def _events_in(facts: Facts, window_s: int) -> str:
     """Events in a window, from the total rate the rules already record (the source is read once, for every
     tier): its mean over the window times the window, stretched over the window until it has that much history."""
-    return f"({_mean(TOTAL, facts.sel, window_s)}) * {window_s}"
+    return f"({_mean(TOTAL, facts.sel, window_s, facts.by)}) * {window_s}"
 
 
 def no_data_alert(slo: ir.SLO, policy: ir.AlertPolicy, options: Options, facts: Facts | None = None) -> dict:
@@ -206,7 +212,22 @@ def no_data_alert(slo: ir.SLO, policy: ir.AlertPolicy, options: Options, facts: 
 
 
 def no_data_expr(slo: ir.SLO, facts: Facts | None = None) -> str:
-    """The no-data alert's expression alone (see burn_expr)."""
+    """The no-data alert's expression alone (see burn_expr); a grouped SLO also says which groups went quiet."""
+    facts = facts or Facts(slo)
+    whole = _absent_expr(slo, facts)
+    if not slo.group_by:
+        return whole
+    present = TOTAL if facts.rates is not None else ratio_name(BASE_WINDOW_S)
+    gone = (f"group{facts.by}(last_over_time({present}{facts.sel}[{_duration(NO_DATA_MEMORY_S)}])) "
+            f"unless group{facts.by}({present}{facts.sel})")
+    return f"({gone})\nor\n{whole}"
+
+
+NO_DATA_MEMORY_S = 86400  # a group that had data within a day and has none now is reported as silent
+
+
+def _absent_expr(slo: ir.SLO, facts: Facts) -> str:
+    """The SLI's source is absent as a whole."""
     # absent() copies the selector's equality matchers into its result; sum() drops them, so the no-data alert
     # carries the same labels as the SLO's other alerts.
     if isinstance(slo.sli, ir.LatencySLI):
@@ -214,7 +235,7 @@ def no_data_expr(slo: ir.SLO, facts: Facts | None = None) -> str:
         return f"sum(absent({render_selector(slo.sli.histogram, suffix=suffix)}))"
     if isinstance(slo.sli, ir.EventsSLI) and isinstance(slo.sli.total, ir.Selector):
         return f"sum(absent({render_selector(slo.sli.total)}))"
-    return f"sum(absent({ratio_name(BASE_WINDOW_S)}{(facts or Facts(slo)).exact}))"
+    return f"sum(absent({ratio_name(BASE_WINDOW_S)}{facts.exact}))"
 
 
 def budget_alerts(slo: ir.SLO, budget_policy: ir.BudgetPolicy, options: Options,

@@ -132,6 +132,7 @@ class Page:
     dashboard_url: str
     chart: str                 # relative path of the page's shared SVG chart, "../_charts/NAME.svg"; "" for none
     index: str                 # relative link to the index page
+    group_by: tuple[str, ...] = ()
     dependencies: tuple[Dependency, ...] = ()
     ceiling: str = ""          # "99.95%": the product of the hard dependencies' objectives; "" without any
 
@@ -182,7 +183,7 @@ def page(slo: ir.SLO, service: ir.Service, options: Options, index: str, chart: 
         alerts_link_to=alerts_link_to(slo), first_checks=found[:FIRST_CHECKS], queries=found[FIRST_CHECKS:],
         dashboard_uid=dashboard_uid(slo.service),
         dashboard_url=dashboard_url(slo, options) if options.dashboard_base_url else "",
-        chart=chart, index=f"../{index}", **dependency_views(slo, project))
+        chart=chart, index=f"../{index}", group_by=slo.group_by, **dependency_views(slo, project))
 
 
 def dependency_views(slo: ir.SLO, project: ir.Project | None) -> dict:

@@ -11,11 +11,16 @@ from relc.compiler.units import fmt_number, prom_duration
 _duration = lru_cache(maxsize=1024, typed=True)(prom_duration)  # a handful of windows, asked for thousands of times
 
 
-def rate(query: ir.Selector | ir.RawQuery, window: str) -> str:
-    """Per-second event rate over `window`, aggregated to one series."""
+def rate(query: ir.Selector | ir.RawQuery, window: str, by: str = "") -> str:
+    """Per-second event rate over `window`, aggregated to one series (one per group with `by`)."""
     if isinstance(query, ir.RawQuery):
-        return f"sum({substitute_window(query.promql, window)})"
-    return f"sum(rate({render_selector(query)}[{window}]))"
+        return f"sum{by}({substitute_window(query.promql, window)})"
+    return f"sum{by}(rate({render_selector(query)}[{window}]))"
+
+
+def by_clause(group_by: tuple[str, ...]) -> str:
+    """` by (a, b) ` for `sum{by}(...)`, or "" for an SLO that is not grouped."""
+    return f" by ({', '.join(group_by)}) " if group_by else ""
 
 
 def le_matcher(sli: ir.LatencySLI) -> ir.LabelMatcher:
@@ -42,18 +47,19 @@ def bound_pattern(value: Decimal) -> str:
     return f"{plain}|{scientific}"
 
 
-def bad_and_total(sli: ir.EventsSLI | ir.LatencySLI, window_s: int) -> tuple[str, str]:
+def bad_and_total(sli: ir.EventsSLI | ir.LatencySLI, window_s: int, group_by: tuple[str, ...] = ()) -> tuple[str, str]:
     """Bad-event rate and total-event rate over a window, straight from the source metrics."""
-    return Rates(sli).at(window_s)
+    return Rates(sli, group_by).at(window_s)
 
 
 class Rates:
     """An SLI's bad- and total-event rates with the window left open: its selectors are rendered once, not per
     window (an SLO's rules read them over several windows)."""
 
-    __slots__ = ("_latency", "_total", "_counted", "_bad", "_native")
+    __slots__ = ("_latency", "_total", "_counted", "_bad", "_native", "_by")
 
-    def __init__(self, sli: ir.EventsSLI | ir.LatencySLI):
+    def __init__(self, sli: ir.EventsSLI | ir.LatencySLI, group_by: tuple[str, ...] = ()):
+        self._by = by_clause(group_by)
         self._latency = isinstance(sli, ir.LatencySLI)
         self._native = ""
         if isinstance(sli, ir.LatencySLI) and sli.native:
@@ -69,18 +75,19 @@ class Rates:
 
     def at(self, window_s: int) -> tuple[str, str]:
         """(bad, total) over the window, as bad_and_total writes them."""
-        window = _duration(window_s)
+        window, by = _duration(window_s), self._by
         if self._native:
             selector, threshold = self._native
-            total = f"sum(histogram_count(rate({selector}[{window}])))"
-            return f"{total} * (1 - histogram_fraction(0, {threshold}, sum(rate({selector}[{window}]))))", total
+            total = f"sum{by}(histogram_count(rate({selector}[{window}])))"
+            return (f"{total} * (1 - histogram_fraction(0, {threshold}, sum{by}(rate({selector}[{window}]))))",
+                    total)
         if self._latency:
-            count = f"sum(rate({self._total[0]}[{window}]))"
-            return f"{count} - (sum(rate({self._counted[0]}[{window}])) or vector(0))", count
-        total = _rate(self._total, window)
+            count = f"sum{by}(rate({self._total[0]}[{window}]))"
+            return f"{count} - (sum{by}(rate({self._counted[0]}[{window}])) or {_zero(count, by)})", count
+        total = _rate(self._total, window, by)
         if self._bad:
-            return f"{_rate(self._counted, window)} or vector(0)", total
-        return f"{total} - ({_rate(self._counted, window)} or vector(0))", total
+            return f"{_rate(self._counted, window, by)} or {_zero(total, by)}", total
+        return f"{total} - ({_rate(self._counted, window, by)} or {_zero(total, by)})", total
 
 
 def _prepared(query: ir.Selector | ir.RawQuery) -> tuple[str, bool]:
@@ -90,10 +97,15 @@ def _prepared(query: ir.Selector | ir.RawQuery) -> tuple[str, bool]:
     return render_selector(query), False
 
 
-def _rate(prepared: tuple[str, bool], window: str) -> str:
+def _rate(prepared: tuple[str, bool], window: str, by: str = "") -> str:
     """What rate() writes for the query behind `prepared`."""
     text, raw = prepared
-    return f"sum({substitute_window(text, window)})" if raw else f"sum(rate({text}[{window}]))"
+    return f"sum{by}({substitute_window(text, window)})" if raw else f"sum{by}(rate({text}[{window}]))"
+
+
+def _zero(total: str, by: str) -> str:
+    """No bad events is 0, not no series: one 0 for an SLO, a 0 per group that has traffic for a grouped one."""
+    return f"({total}) * 0" if by else "vector(0)"
 
 
 def raw_error_ratio(sli: ir.RawSLI, window_s: int) -> str:
