@@ -1,6 +1,7 @@
 """SLI blocks: metric selectors and PromQL checked here, so every target can trust what it renders."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from relc.compiler import diagnostics as dg
@@ -16,6 +17,8 @@ SLI_SHAPES = {
     "latency": Shape(frozenset({"histogram", "native_histogram", "threshold", "le"}), frozenset({"datadog"}),
                      label="named"),
     "raw": Shape(frozenset({"error_ratio"}), frozenset({"datadog"}), label="named"),
+    "timeslices": Shape(frozenset({"ratio", "histogram", "native_histogram", "slice", "good_if"}),
+                        frozenset({"events", "datadog"}), label="named"),
 }
 DATADOG = Shape(frozenset({"good", "bad", "total"}))
 QUERY_KINDS = ("selector", "ref", "raw", "string")
@@ -28,10 +31,11 @@ def read_sli(block: Block, diags: list[Diagnostic]) -> ir.EventsSLI | ir.Latency
         hint = dg.did_you_mean(kind, SLI_SHAPES) if kind else None
         diags.append(dg.make("RELC312", f"unknown SLI kind `{kind}`" if kind else "the SLI kind is missing",
                              block.label_span or block.kind_span,
-                             hint=hint or "write `sli events { ... }`, `sli latency { ... }` or `sli raw { ... }`"))
+                             hint=hint or "write `sli events { ... }`, `sli latency { ... }`, `sli raw { ... }` or "
+                                          "`sli timeslices { ... }`"))
         return None
     reader = Reader(block, SLI_SHAPES[kind], diags)
-    return {"events": _events, "latency": _latency, "raw": _raw}[kind](reader, diags)
+    return {"events": _events, "latency": _latency, "raw": _raw, "timeslices": _timeslices}[kind](reader, diags)
 
 
 def read_datadog(sli_block: Block, diags: list[Diagnostic]) -> ir.DatadogQueries | None:
@@ -246,3 +250,85 @@ def span_in(value: Value, offset: int, width: int) -> Span:
     line = value.span.line + before.count("\n")
     col = (value.span.col + len(before)) if "\n" not in before else len(before) - before.rfind("\n")
     return Span(value.span.path, line, col, line, col + max(width, 1))
+
+
+GOOD_IF = re.compile(r"\s*(?:p(?P<q>\d+(?:\.\d+)?)\s+)?(?P<op><=|<)\s*(?P<value>\S+)\s*\Z")
+MIN_SLICE_S, MAX_SLICE_S = 10, 3600
+
+
+def _timeslices(reader: Reader, diags: list[Diagnostic]) -> ir.RawSLI | None:
+    """`sli timeslices`: a slice is good when its error ratio (or latency quantile) is under `good_if`."""
+    sources = [k for k in ("ratio", "histogram", "native_histogram") if k in reader.attrs] + \
+        [b.kind for b in reader.blocks("events")]
+    if len(sources) != 1:
+        diags.append(dg.make("RELC304", "a timeslices SLI reads exactly one of `ratio` (an error ratio with "
+                             "$window), an `events { }` block, or `histogram`/`native_histogram`",
+                             reader.block.kind_span, hint='e.g. ratio = r#"sum(rate(errors[$window])) / '
+                                                          'sum(rate(requests[$window]))"#, slice = 1m, '
+                                                          'good_if = "< 1%"'))
+        return None
+    slice_s = reader.duration_s("slice", required=True)
+    good_if = reader.value("good_if", ("string",), 'a condition like "< 1%" or "p99 < 300ms"', required=True)
+    if slice_s is not None and not MIN_SLICE_S <= slice_s <= MAX_SLICE_S:
+        diags.append(dg.make("RELC312", "`slice` must be between 10s and 1h", reader.attrs["slice"].value.span))
+        slice_s = None
+    latency = sources[0] != "ratio" and sources[0] != "events"
+    condition = _good_if(good_if, latency, diags) if good_if is not None else None
+    source = _slice_source(reader, sources[0], diags)
+    if slice_s is None or condition is None or source is None:
+        return None
+    quantile, inclusive, threshold = condition
+    return ir.RawSLI(kind="timeslices", slices=ir.TimeSlices(source=source, slice_s=slice_s, threshold=threshold,
+                                                             quantile=quantile, inclusive=inclusive))
+
+
+def _slice_source(reader: Reader, kind: str, diags: list[Diagnostic]):
+    if kind == "events":
+        block = reader.blocks("events")[0]
+        return _events(Reader(block, SLI_SHAPES["events"], diags), diags)
+    if kind == "ratio":
+        value = reader.value("ratio", ("raw", "string"), "a raw PromQL string", required=True)
+        promql = _checked_promql(value, diags) if value is not None else None
+        return ir.RawQuery(promql=promql) if promql is not None else None
+    value = reader.value(kind, ("selector", "ref"), "a histogram metric selector", required=True)
+    selector = _selector(value, diags) if value is not None else None
+    if selector is not None:
+        selector = _checked_histogram(selector, value, diags)  # type: ignore[arg-type]
+    if selector is None:
+        return None
+    return ir.LatencySLI(histogram=selector, threshold_seconds=0.0, native=kind == "native_histogram")
+
+
+def _good_if(value: Value, latency: bool, diags: list[Diagnostic]) -> tuple[float | None, bool, float] | None:
+    """(quantile, inclusive, threshold) from `"< 1%"` (a slice's error ratio) or `"p99 < 300ms"` (its latency)."""
+    found = GOOD_IF.match(str(value.data))
+    example = '"p99 < 300ms"' if latency else '"< 1%"'
+    if found is None or (found["q"] is not None) != latency:
+        diags.append(dg.make("RELC312", f"cannot read `good_if = {value.text}`", value.span,
+                             hint=f"write {example}: a slice is good when its "
+                                  f"{'latency quantile' if latency else 'error ratio'} is under the bound"))
+        return None
+    bound = found["value"]
+    try:
+        if latency:
+            from relc.compiler.units import parse_duration_ms
+
+            if not re.fullmatch(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h))+", bound):
+                raise ValueError(bound)
+            threshold = float(parse_duration_ms(bound)) / 1000
+            quantile = float(found["q"]) / 100
+            if not 0 < quantile < 1:
+                raise ValueError(bound)
+        else:
+            if not bound.endswith("%"):
+                raise ValueError(bound)
+            threshold, quantile = float(Decimal(bound[:-1]) / 100), None
+    except (ValueError, ArithmeticError):
+        diags.append(dg.make("RELC312", f"cannot read the bound `{bound}` of `good_if`", value.span,
+                             hint=f"write {example}"))
+        return None
+    if not 0 < threshold < (float("inf") if latency else 1):
+        diags.append(dg.make("RELC312", f"the bound of `good_if` must be above 0{'' if latency else ' and under 100%'}",
+                             value.span))
+        return None
+    return quantile, found["op"] == "<=", threshold

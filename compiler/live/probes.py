@@ -49,6 +49,13 @@ def probes(slo: ir.SLO) -> list[Probe]:
             elif isinstance(query, ir.RawQuery):
                 found += _from_promql(slo, role, query.promql, COUNTER)
         return found
+    if sli.slices is not None:  # the slices' source is read like the SLI it would be on its own
+        source = sli.slices.source
+        if isinstance(source, ir.RawQuery):
+            return _from_promql(slo, "raw", source.promql, ANY)
+        import dataclasses
+
+        return probes(dataclasses.replace(slo, sli=source))
     return _from_promql(slo, "raw", sli.error_ratio, ANY)
 
 

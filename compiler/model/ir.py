@@ -56,9 +56,21 @@ class LatencySLI:
 
 
 @_node
+class TimeSlices:
+    """A time-slice SLI: the share of slices (minutes, say) that were bad, each judged on its own."""
+
+    source: "EventsSLI | LatencySLI | RawQuery"   # RawQuery: an error ratio with $window
+    slice_s: int
+    threshold: float                # the slice's error ratio, or its latency quantile in seconds
+    quantile: float | None = None   # 0.99 for `good_if = "p99 < 300ms"`
+    inclusive: bool = False         # `<=`: a slice exactly at the threshold is good
+
+
+@_node
 class RawSLI:
     kind: str = "raw"
-    error_ratio: str
+    error_ratio: str = ""           # PromQL with $window; empty for time slices, which targets render
+    slices: TimeSlices | None = None
 
 
 SLI = EventsSLI | LatencySLI | RawSLI

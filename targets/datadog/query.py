@@ -224,6 +224,9 @@ def sli_queries(slo: ir.SLO, mapping: Mapping) -> tuple[str, str]:
         return good, given.total
     sli = slo.sli
     if isinstance(sli, ir.RawSLI):
+        if sli.slices is not None:
+            raise Untranslatable("a time-slice SLI is not translated to Datadog's time-slice SLOs yet", HINT_BLOCK,
+                                 r"\bsli\s+timeslices\b")
         raise Untranslatable("a raw PromQL error ratio has no Datadog translation", HINT_BLOCK, r"\bsli\s+raw\b")
     if isinstance(sli, ir.LatencySLI):
         return _latency(sli, mapping)

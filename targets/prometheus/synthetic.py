@@ -227,7 +227,8 @@ def _series(metric: str, labels: dict[str, str], role: str) -> Series:
 def source_series(sli: ir.SLI) -> list[Series]:
     """Series that drive an SLI's real selectors; raises NoProof when none can (raw PromQL, contradictions)."""
     if isinstance(sli, ir.RawSLI):
-        raise NoProof("its SLI is raw PromQL, which relc cannot feed synthetic series")
+        raise NoProof("its SLI is made of time slices, which relc's proofs do not model yet" if sli.slices
+                      else "its SLI is raw PromQL, which relc cannot feed synthetic series")
     if isinstance(sli, ir.LatencySLI):
         labels = label_set(sli.histogram.matchers + (le_matcher(sli),))
         if labels is None:

@@ -265,6 +265,12 @@ def sli_sentence(sli: ir.SLI) -> Md:
                   f"{code(_selector(sli.histogram))}. {md(threshold)} must be one of its bucket bounds: if no "
                   f"bucket has it as its `le`, every request counts as bad and this SLO pages at once "
                   f"(list the bounds with {code(buckets)}).")
+    if isinstance(sli, ir.RawSLI) and sli.slices is not None:
+        slices = sli.slices
+        bound = (f"p{fmt_number(slices.quantile * 100)} latency is under {fmt_number(slices.threshold * 1000)}ms"
+                 if slices.quantile is not None else f"error ratio is under {fmt_percent(slices.threshold)}")
+        return Md(f"The SLI is the share of good {md(human_duration(slices.slice_s))} slices: a slice is good when its "
+                  f"{md(bound)}{' or at it' if slices.inclusive else ''}. The objective counts slices, not requests.")
     if isinstance(sli, ir.RawSLI):
         return Md("The share of bad events is a PromQL error ratio written in the source "
                   "(see [Diagnosis](#diagnosis)).")

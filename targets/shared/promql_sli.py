@@ -109,7 +109,27 @@ def _zero(total: str, by: str) -> str:
 
 
 def raw_error_ratio(sli: ir.RawSLI, window_s: int) -> str:
+    """The error ratio over a window; for time slices, the share of bad slices in it."""
+    if sli.slices is not None:
+        slices = sli.slices
+        return f"avg_over_time(({slice_is_bad(slices)})[{_duration(window_s)}:{_duration(slices.slice_s)}])"
     return substitute_window(sli.error_ratio, _duration(window_s))
+
+
+def slice_is_bad(slices: ir.TimeSlices) -> str:
+    """1 for a bad slice, 0 for a good one, nothing for a slice without data: judged over the slice's own range."""
+    window, source = _duration(slices.slice_s), slices.source
+    if slices.quantile is not None:
+        histogram = source.histogram  # type: ignore[union-attr]
+        rated = (f"sum(rate({render_selector(histogram)}[{window}]))" if source.native  # type: ignore[union-attr]
+                 else f"sum by (le) (rate({render_selector(histogram, suffix='_bucket')}[{window}]))")
+        measured = f"histogram_quantile({fmt_number(slices.quantile)}, {rated})"
+    elif isinstance(source, ir.RawQuery):
+        measured = f"({substitute_window(source.promql, window)})"
+    else:
+        bad, total = Rates(source).at(slices.slice_s)  # type: ignore[arg-type]
+        measured = f"({bad}) / ({total})"
+    return f"{measured} {'>' if slices.inclusive else '>='} bool {fmt_number(slices.threshold)}"
 
 
 def slo_selector(slo: ir.SLO) -> str:
