@@ -197,7 +197,7 @@ def test_a_list_of_objects_in_one_document():
 
 
 @pytest.mark.parametrize("old,new,code,line", [
-    ("budgetingMethod: Occurrences", "budgetingMethod: Timeslices", "RELC608", 11),
+    ("budgetingMethod: Occurrences", "budgetingMethod: RatioTimeslices", "RELC608", 11),
     ("      isRolling: true", "      isRolling: false\n      calendar: {startTime: 2022-01-01 12:00:00, timeZone: UTC}",
      "RELC608", 10),
     ("    - duration: 28d\n      isRolling: true", "    - duration: 28x\n      isRolling: true", "RELC609", 9),

@@ -91,3 +91,55 @@ def test_runbook_and_fmt(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr
     assert "share of good 1m slices" in (tmp_path / "out" / "runbook" / "api" / "minutes.md").read_text()
     assert subprocess.run(["relc", "fmt", "--check", str(tmp_path / "api.relc")]).returncode == 0
+
+
+OPENSLO = """\
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: api-minutes
+spec:
+  service: api
+  budgetingMethod: Timeslices
+  timeWindow:
+    - duration: 28d
+      isRolling: true
+  indicator:
+    metadata:
+      name: api-errors
+    spec:
+      ratioMetric:
+        counter: true
+        bad:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: http_requests_total{job="api",code=~"5.."}
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: http_requests_total{job="api"}
+  objectives:
+    - target: 0.999
+      timeSliceTarget: 0.95
+      timeSliceWindow: 1m
+"""
+
+
+def test_openslo_timeslices_import_to_a_timeslices_sli(tmp_path: Path):
+    from relc.compiler.model import ir
+
+    path = tmp_path / "slo.yaml"
+    path.write_text(OPENSLO)
+    result = compile_paths([str(path)])
+    assert result.ok, result.diagnostics
+    (slo,) = result.project.slos()
+    slices = slo.sli.slices
+    assert isinstance(slo.sli, ir.RawSLI) and slices is not None
+    assert (slices.slice_s, slices.threshold, slices.inclusive) == (60, 0.05, True)
+    assert isinstance(slices.source, ir.EventsSLI) and slo.objective == 0.999
+    path.write_text(OPENSLO.replace("      timeSliceWindow: 1m\n", ""))
+    assert [d.code for d in compile_paths([str(path)]).diagnostics if d.is_error] == ["RELC606"]
+    path.write_text(OPENSLO.replace("Timeslices", "RatioTimeslices"))
+    assert [d.code for d in compile_paths([str(path)]).diagnostics if d.is_error] == ["RELC608"]

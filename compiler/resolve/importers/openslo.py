@@ -151,9 +151,38 @@ def _objective(node: YNode, name: str, slo: Obj, spec: Fields, indicator: Obj | 
         sli = _v1alpha_sli(spec, objective, diags)
     if target is None or sli is None:
         return None
+    method = spec.get("budgetingMethod")
+    if method is not None and method.text == "Timeslices":
+        sli = _timeslices(sli, objective, diags)
+        if sli is None:
+            return None
     items = [*common[0], target, *common[1], sli]
     label_span = slo.name_span
     return tree.block("slo", name, items, node.span, tree.point(node.span), label_span)
+
+
+def _timeslices(sli: Block, objective: Fields, diags: list[Diagnostic]) -> Block | None:
+    """Timeslices: the SLI read per `timeSliceWindow`, a slice good when it reaches `timeSliceTarget`, as
+    `sli timeslices { events { ... } | ratio = ..., slice = ..., good_if = "<= X%" }`."""
+    target = objective.number("timeSliceTarget", required=True)
+    window = objective.get("timeSliceWindow")
+    slice_value = shorthand(window, "timeSliceWindow", diags) if window is not None else None
+    if window is None:
+        objective.missing("timeSliceWindow", hint="e.g. `timeSliceWindow: 1m`")
+    if target is None or slice_value is None:
+        return None
+    if not 0 < target[0] < 1:
+        diags.append(dg.make("RELC609", "`timeSliceTarget` must be between 0 and 1", target[1].span))
+        return None
+    where = objective.where("timeSliceTarget")
+    bound = tree.string(f"<= {tree.fmt_decimal((1 - target[0]) * 100)}%", target[1].span)
+    if sli.label == "raw":
+        source = [tree.attr("ratio", item.value, item.key_span) for item in sli.items if item.key == "error_ratio"]
+    else:
+        source = [tree.block("events", None, list(sli.items), sli.span, sli.kind_span)]
+    items = [*source, tree.attr("slice", slice_value, objective.where("timeSliceWindow")),
+             tree.attr("good_if", bound, where)]
+    return tree.block("sli", "timeslices", items, sli.span, sli.kind_span)
 
 
 def _target(objective: Fields, diags: list[Diagnostic]) -> Attribute | None:
@@ -204,13 +233,12 @@ def _budgeting(spec: Fields, diags: list[Diagnostic]) -> bool:
     method = spec.string("budgetingMethod", required=True, hint="relc budgets count events: Occurrences")
     if method is None:
         return False
-    if method.text == "Occurrences":
+    if method.text in ("Occurrences", "Timeslices"):
         return True
-    if method.text in ("Timeslices", "RatioTimeslices"):
-        diags.append(dg.make("RELC608", f"budgetingMethod `{method.text}` cannot be compiled: relc's error budget "
-                             "counts events (Occurrences), not good time slices", method.span,
-                             hint="use `budgetingMethod: Occurrences`; a time-slice SLI can be written as a "
-                                  "threshold metric, which relc evaluates per sample"))
+    if method.text == "RatioTimeslices":
+        diags.append(dg.make("RELC608", "budgetingMethod `RatioTimeslices` cannot be compiled: relc's time slices "
+                             "are good or bad (Timeslices), not averaged ratios", method.span,
+                             hint="use `budgetingMethod: Timeslices` with `timeSliceTarget` and `timeSliceWindow`"))
         return False
     diags.append(dg.make("RELC609", f"unknown budgetingMethod `{method.text}`", method.span,
                          hint="Occurrences, Timeslices or RatioTimeslices"))
