@@ -110,8 +110,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "test": "relc.compiler.commands.prooftest:test_command",
     "doctor": "relc.compiler.commands.live:doctor_command",
     "report": "relc.compiler.commands.live:report_command",
-    "gate": "relc.compiler.commands.live:gate_command",
-    "replay": "relc.compiler.commands.live:replay_command",
+    "gate": "relc.compiler.commands.live_decide:gate_command",
+    "replay": "relc.compiler.commands.live_decide:replay_command",
 }
 
 
