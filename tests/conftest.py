@@ -90,3 +90,16 @@ def firing(alertname: str, tier: str, minute: int, expected: bool) -> dict:
     expr = f'count(ALERTS{{alertname="{alertname}",alert_tier="{tier}",alertstate="firing"}})'
     return {"expr": expr, "eval_time": f"{minute}m",
             "exp_samples": [{"labels": "{}", "value": 1}] if expected else []}
+
+
+def build_source(tmp_path: Path, text: str, *targets: str) -> Path:
+    """`relc build` of one source file (src/api.relc) into tmp_path/out, as a user runs it; the output directory."""
+    import subprocess
+
+    (tmp_path / "src").mkdir(exist_ok=True)
+    (tmp_path / "src" / "api.relc").write_text(text)
+    args = [a for t in targets for a in ("-t", t)]
+    proc = subprocess.run(["relc", "build", str(tmp_path / "src"), "-o", str(tmp_path / "out"), *args],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return tmp_path / "out"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import require_tool
+from conftest import build_source, require_tool
 from relc.compiler.pipeline import compile_paths
 
 SOURCE = """\
@@ -47,13 +47,7 @@ service api {
 
 
 def build(tmp_path: Path, text: str = SOURCE, *targets: str) -> Path:
-    (tmp_path / "src").mkdir(exist_ok=True)
-    (tmp_path / "src" / "api.relc").write_text(text)
-    args = [a for t in targets for a in ("-t", t)]
-    proc = subprocess.run(["relc", "build", str(tmp_path / "src"), "-o", str(tmp_path / "out"), *args],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return tmp_path / "out"
+    return build_source(tmp_path, text, *targets)
 
 
 def alerts(out: Path) -> dict[str, dict]:

@@ -107,10 +107,7 @@ def read_alert_policy(block: Block, diags: list[Diagnostic]) -> AlertPolicySpec:
     if not reader.blocks("tier"):
         diags.append(dg.make("RELC304", f"alert policy `{block.label}` has no `tier` blocks", block.kind_span,
                              hint="add tiers, or write `alert_policy = none` on SLOs that should not alert"))
-    annotations = reader.string_map("annotations", keys_are_labels=True)
-    for key in ("runbook_url", "dashboard_url"):
-        if key in annotations and not _checked_url(annotations[key], reader.attrs["annotations"].value.span, diags):
-            del annotations[key]
+    annotations = _annotations(reader, diags)
     return AlertPolicySpec(block.label or "", reader.string("description"), tuple(tiers),
                            reader.labels("labels", RESERVED_LABELS), annotations, origin(block.span),
                            read_guards(reader, diags))
@@ -164,12 +161,17 @@ def _read_tier(block: Block, diags: list[Diagnostic]) -> TierSpec | None:
                              f"long window ({human_duration(long_s)})", reader.attrs["short"].value.span,
                              hint="the Workbook uses a short window of 1/12 of the long one"))
         return None
+    return TierSpec(block.label, severity, budget, burn_rate, long_s, short_s, block.span,
+                    labels=reader.labels("labels", RESERVED_LABELS), annotations=_annotations(reader, diags))
+
+
+def _annotations(reader: Reader, diags: list[Diagnostic]) -> dict[str, str]:
+    """A policy's or tier's `annotations`, link annotations checked as links (a bad one is left out)."""
     annotations = reader.string_map("annotations", keys_are_labels=True)
     for key in ("runbook_url", "dashboard_url"):
         if key in annotations and not _checked_url(annotations[key], reader.attrs["annotations"].value.span, diags):
             del annotations[key]
-    return TierSpec(block.label, severity, budget, burn_rate, long_s, short_s, block.span,
-                    labels=reader.labels("labels", RESERVED_LABELS), annotations=annotations)
+    return annotations
 
 
 def resolve_tier(tier: TierSpec, window_s: int, objective: Decimal, objective_span: Span, window_span: Span,

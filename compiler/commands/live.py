@@ -164,12 +164,11 @@ def _check_alertmanager(session, doctor, expected, url, timeout) -> None:
 
 
 def _duration(text: str, flag: str) -> int:
-    import re
-
-    from relc.compiler.units import _PART, parse_duration_ms
+    from relc.compiler.syntax.literals import DURATION_RE
+    from relc.compiler.units import parse_duration_ms
 
     try:
-        shaped = re.fullmatch(f"(?:{_PART.pattern})+", text.strip()) is not None
+        shaped = DURATION_RE.fullmatch(text.strip()) is not None
         seconds = int(parse_duration_ms(text.strip()) / 1000) if shaped else 0
     except (ValueError, ArithmeticError):
         seconds = 0

@@ -35,8 +35,7 @@ def ratio_and_presence(slo: ir.SLO, window_s: int) -> tuple[str, str]:
     if isinstance(slo.sli, ir.RawSLI):
         return raw_error_ratio(slo.sli, window_s), raw_error_ratio(slo.sli, 300)
     rates = Rates(slo.sli)
-    bad, total = rates.at(window_s)
-    return f"({bad}) / ({total})", rates.at(300)[1]
+    return rates.error_ratio(window_s), rates.at(300)[1]
 
 
 def remaining_budget(slo: ir.SLO, api: PrometheusAPI, now: float) -> Budget:

@@ -121,9 +121,10 @@ class PrometheusAPI:
         """An instant query; each series of the vector with its one point."""
         params = {"query": expr} | ({"time": _ts(at)} if at is not None else {})
         data = self.call("/api/v1/query", params, post=True)
-        return [_sample(item) for item in data.get("result", [])] if data.get("resultType") == "vector" else (
-            [Sample({}, ((float(data["result"][0]), float(data["result"][1])),))] if data.get("resultType") == "scalar"
-            else [])
+        if data.get("resultType") == "scalar":
+            t, v = data["result"]
+            return [Sample({}, ((float(t), float(v)),))]
+        return [_sample(item) for item in data.get("result", [])] if data.get("resultType") == "vector" else []
 
     def query_range(self, expr: str, start: float, end: float, step: float) -> list[Sample]:
         """A range query split into pieces under the server's point limit, series joined across pieces."""
@@ -155,6 +156,19 @@ class PrometheusAPI:
 
     def rule_groups(self) -> list[dict]:
         return list((self.call("/api/v1/rules") or {}).get("groups", []))
+
+    def fetch_json(self, path: str) -> Any:
+        """A GET of a JSON document outside the Prometheus API's envelope (Alertmanager's /api/v2/status)."""
+        try:
+            response = self._http.get(path)
+        except httpx.HTTPError as err:
+            raise Unreachable(f"cannot reach {self.connection.shown}: {self._clean(str(err))}") from None
+        if response.status_code != 200:
+            raise Unreachable(f"{self.connection.shown}{path} answered HTTP {response.status_code}")
+        try:
+            return response.json()
+        except ValueError:
+            raise Unreachable(f"{self.connection.shown}{path} did not answer JSON") from None
 
     def probe(self) -> None:
         """One cheap query every compatible server answers: proves the URL and credentials before the real work."""
@@ -202,12 +216,6 @@ class AlertmanagerAPI:
     def config_text(self) -> str:
         """The YAML configuration Alertmanager loaded (`config.original` of /api/v2/status)."""
         try:
-            response = self._prom._http.get("/api/v2/status")
-        except httpx.HTTPError as err:
-            raise Unreachable(f"cannot reach {self.connection.shown}: {self._prom._clean(str(err))}") from None
-        if response.status_code != 200:
-            raise Unreachable(f"{self.connection.shown}/api/v2/status answered HTTP {response.status_code}")
-        try:
-            return str(response.json()["config"]["original"])
-        except (ValueError, KeyError, TypeError):
+            return str(self._prom.fetch_json("/api/v2/status")["config"]["original"])
+        except (KeyError, TypeError):
             raise Unreachable(f"{self.connection.shown} did not answer as an Alertmanager (/api/v2/status)") from None

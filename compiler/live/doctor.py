@@ -14,7 +14,7 @@ from typing import Callable
 from relc.compiler import diagnostics as dg
 from relc.compiler.diagnostics import Diagnostic, Span
 from relc.compiler.live.client import NotServed, PrometheusAPI, QueryFailed
-from relc.compiler.live.probes import ANY, COUNTER, HISTOGRAM, NATIVE, Probe, probes
+from relc.compiler.live.probes import ANY, COUNTER, HISTOGRAM, Probe, probes
 from relc.compiler.model import ir
 from relc.compiler.units import human_duration, prom_duration
 
@@ -123,8 +123,7 @@ class Doctor:
         if probe.expect == ANY:
             return []
         types = {entry.get("type") for entry in metadata.get(probe.family, [])} - {None, "", "unknown"}
-        wanted = {"counter"} if probe.expect == COUNTER else {"histogram", "gaugehistogram"} - (
-            {"gaugehistogram"} if probe.expect == NATIVE else set())
+        wanted = {"counter"} if probe.expect == COUNTER else {"histogram"}
         if types and not types & wanted:
             return [self._at(probe, "RELC703", f"`{probe.family}` is a {'/'.join(sorted(types))}, not a "
                         f"{'/'.join(sorted(wanted))} ({probe.role} of {_slo(probe.slo)}); rate() over it is meaningless",

@@ -13,7 +13,7 @@ from typing import Callable
 
 from relc.compiler.live.budget import ratio_and_presence
 from relc.compiler.live.client import PrometheusAPI, QueryFailed
-from relc.compiler.live.report import _episodes
+from relc.compiler.live.report import episodes
 from relc.compiler.model import ir
 from relc.compiler.units import fmt_number
 from relc.targets.shared.promql_sli import Rates
@@ -72,7 +72,7 @@ def _one(slo: ir.SLO, api: PrometheusAPI, start: float, end: float, step: int) -
         for tier in result.tiers:
             rows = api.query_range(tier.expr, start, end, step)
             times = sorted({t for row in rows for t, _ in row.points})
-            tier.firings = [(lo, min(hi + step, end)) for lo, hi in _episodes(times, step * 1.5)]
+            tier.firings = [(lo, min(hi + step, end)) for lo, hi in episodes(times, step * 1.5)]
     except QueryFailed as err:
         result.error = str(err)
     return result

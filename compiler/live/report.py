@@ -13,14 +13,15 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from relc.compiler.live.client import PrometheusAPI, QueryFailed, Sample
-from relc.compiler.live.periods import Period, iso
+from relc.compiler.live.periods import Period
 from relc.compiler.model import ir
 from relc.targets.shared.promql_sli import Rates, raw_error_ratio, slo_selector
 
 STEPS = (300, 600, 900, 1800, 3600, 7200, 10800, 14400, 21600, 43200, 86400)  # each divides a day
 MAX_TIMELINE_POINTS = 1000
 ALERT_STEP_S = 60
-RAW, RECORDED, NONE = "raw counters (increase over the period)", "relc's recorded 5m series", "no data"
+RAW, RAW_RATIO = "raw counters (increase over the period)", "raw query (ratio over the period)"
+RECORDED, NONE = "relc's recorded 5m series", "no data"
 
 
 @dataclass
@@ -149,7 +150,7 @@ def _headline(report: SLOReport, api: PrometheusAPI, span: int, until: float) ->
         report.queries["attained"] = f"1 - ({query})"
         rows = api.query(query, until)
         if rows and rows[0].value == rows[0].value:
-            report.source, report.attained = RAW.replace("raw counters (increase", "raw query (ratio"), 1 - rows[0].value
+            report.source, report.attained = RAW_RATIO, 1 - rows[0].value
             return
     else:
         query = _events_query(slo.sli, span)
@@ -245,10 +246,10 @@ def sample_runs(times: list[float], step: float) -> list[tuple[float, float, flo
     half intervals (the smallest gap seen, at least `step`) starts a new run."""
     gaps = [b - a for a, b in zip(times, times[1:]) if b > a]
     interval = max(step, min(gaps)) if gaps else step
-    return [(lo, hi, interval) for lo, hi in _episodes(times, interval * 2.5)]
+    return [(lo, hi, interval) for lo, hi in episodes(times, interval * 2.5)]
 
 
-def _episodes(times: list[float], gap: float) -> list[tuple[float, float]]:
+def episodes(times: list[float], gap: float) -> list[tuple[float, float]]:
     """Runs of times no more than `gap` apart, as (first, last)."""
     out: list[tuple[float, float]] = []
     for t in sorted(times):
@@ -279,4 +280,3 @@ def day_name(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d")
 
 
-__all__ = ["Report", "SLOReport", "Firing", "build_report", "iso", "day_name", "RAW", "RECORDED", "NONE"]

@@ -111,8 +111,7 @@ def sli_rules(slo: ir.SLO, facts: Facts | None = None) -> list[dict]:
         if window_s >= DERIVED_FROM_S:
             expr = f"{_summed(BAD, sel, window_s, facts.by)} / {_summed(TOTAL, sel, window_s, facts.by)}"
         else:
-            bad, total = rates.at(window_s)
-            expr = f"({bad}) / ({total})"
+            expr = rates.error_ratio(window_s)
         rules.append(_record(ratio_name(window_s), expr, labels))
     return rules
 

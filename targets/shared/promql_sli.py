@@ -89,6 +89,11 @@ class Rates:
             return f"{_rate(self._counted, window, by)} or {_zero(total, by)}", total
         return f"{total} - ({_rate(self._counted, window, by)} or {_zero(total, by)})", total
 
+    def error_ratio(self, window_s: int) -> str:
+        """bad / total over the window, straight from the source."""
+        bad, total = self.at(window_s)
+        return f"({bad}) / ({total})"
+
 
 def _prepared(query: ir.Selector | ir.RawQuery) -> tuple[str, bool]:
     """(text, raw): PromQL with `$window` still in it, or the rendered selector."""
@@ -127,8 +132,7 @@ def slice_is_bad(slices: ir.TimeSlices) -> str:
     elif isinstance(source, ir.RawQuery):
         measured = f"({substitute_window(source.promql, window)})"
     else:
-        bad, total = Rates(source).at(slices.slice_s)  # type: ignore[arg-type]
-        measured = f"({bad}) / ({total})"
+        measured = Rates(source).error_ratio(slices.slice_s)  # type: ignore[arg-type]
     return f"{measured} {'>' if slices.inclusive else '>='} bool {fmt_number(slices.threshold)}"
 
 
