@@ -92,6 +92,7 @@ CODES: dict[str, str] = {
     "RELC315": "alert tier fires while the SLO is met",
     "RELC316": "dependency cycle",
     "RELC317": "objective above the reliability ceiling",
+    "RELC318": "calendar window or time zone",
     "RELC401": "construct not supported by target",
     "RELC402": "unknown target",
     "RELC403": "unknown or invalid target option",

@@ -93,8 +93,8 @@ def test_json_has_stable_keys_and_only_plain_values():
     assert [f"{m['service']}/{m['slo']}" for m in payload["slos"]] == [
         "checkout/availability", "checkout/latency", "orders-worker/processing", "orders-worker/freshness",
         "catalog/availability"]
-    keys = {"service", "slo", "source", "objective", "window_s", "error_budget", "full_outage_s", "alert_name",
-            "alert_policy", "min_events", "no_data", "tiers", "budget_policy"}
+    keys = {"service", "slo", "source", "objective", "window_s", "calendar", "timezone", "error_budget",
+            "full_outage_s", "alert_name", "alert_policy", "min_events", "no_data", "tiers", "budget_policy"}
     tier_keys = {"name", "severity", "burn_rate", "error_rate", "long_window_s", "short_window_s", "budget_consumed",
                  "detect_total_outage_s", "detect_10x_s", "reset_s", "exhaustion_s"}
     for m in payload["slos"]:

@@ -199,7 +199,7 @@ def test_a_list_of_objects_in_one_document():
 @pytest.mark.parametrize("old,new,code,line", [
     ("budgetingMethod: Occurrences", "budgetingMethod: RatioTimeslices", "RELC608", 11),
     ("      isRolling: true", "      isRolling: false\n      calendar: {startTime: 2022-01-01 12:00:00, timeZone: UTC}",
-     "RELC608", 10),
+     "RELC608", 9),
     ("    - duration: 28d\n      isRolling: true", "    - duration: 28x\n      isRolling: true", "RELC609", 9),
     ("      target: 0.999", "      target: 1.5", "RELC301", 14),
     ("      target: 0.999", "      target: high", "RELC605", 14),

@@ -12,6 +12,7 @@ from relc.compiler.check.policies import (BUILTIN_POLICY, GUARD_KEYS, RESERVED_L
                        read_budget_policy, read_guards, read_runbook, resolve_tier)
 from relc.compiler.check.dependencies import Written, check_dependencies, read_depends_on
 from relc.compiler.check.grouping import check_raw_grouping, read_group_by
+from relc.compiler.check.windows import read_window
 from relc.compiler.check.reader import Reader, Shape, check_name, origin
 from relc.compiler.resolve.sources import SourceSet
 from relc.compiler.check.sli import read_datadog, read_sli
@@ -21,10 +22,9 @@ TOP_LEVEL = ("service", "alert_policy", "budget_policy", "runbook")
 PACK_KEYWORDS = ("pack", "param", "use")
 SERVICE = Shape(frozenset({"description", "owner", "labels"}), frozenset({"slo"}), label="named")
 SLO_SHAPE = Shape(frozenset({"description", "objective", "window", "labels", "alert_policy", "budget_policy",
-                             "runbook", "alert_name", "disable_tiers", "depends_on", "group_by"}) | GUARD_KEYS, frozenset({"sli"}),
+                             "runbook", "alert_name", "disable_tiers", "depends_on", "group_by",
+                             "timezone"}) | GUARD_KEYS, frozenset({"sli"}),
                   label="named")
-DEFAULT_WINDOW_S = 30 * 86400
-MIN_WINDOW_S, MAX_WINDOW_S = 3600, 400 * 86400
 ALERT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -158,7 +158,8 @@ def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Defi
          diags: list[Diagnostic]) -> ir.SLO | None:
     reader = Reader(block, SLO_SHAPE, diags)
     objective = _objective(reader, diags)
-    window_s = _window(reader, diags)
+    window = read_window(reader, diags)
+    window_s = window.seconds if window is not None else None
     sli_blocks = reader.blocks("sli")
     sli = read_sli(sli_blocks[0], diags) if sli_blocks else None
     datadog = read_datadog(sli_blocks[0], diags) if sli_blocks else None
@@ -189,10 +190,11 @@ def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Defi
         defs.written[f"{service}/{block.label}"] = Written(block.label_span or block.kind_span,
                                                            objective_attr.value.span if objective_attr else None,
                                                            dep_spans)
-    if objective is None or window_s is None or sli is None or policy is False:
+    if objective is None or window is None or sli is None or policy is False:
         return None
     return ir.SLO(name=block.label, service=service, description=reader.string("description"),
-                       objective=float(objective), window_s=window_s, labels=dict(sorted(labels.items())), sli=sli,
+                       objective=float(objective), window_s=window.seconds, calendar=window.calendar,
+                       timezone=window.timezone, labels=dict(sorted(labels.items())), sli=sli,
                        alert_name=alert_name, alert_policy=policy, budget_policy=budget_policy, runbook=runbook,
                        datadog=datadog, depends_on=depends_on, group_by=group_by,
                        origin=origin(block.span))
@@ -209,15 +211,6 @@ def _objective(reader: Reader, diags: list[Diagnostic]) -> Decimal | None:
                              value.span, hint=hint))
         return None
     return objective
-
-
-def _window(reader: Reader, diags: list[Diagnostic]) -> int | None:
-    window_s = reader.duration_s("window", default=DEFAULT_WINDOW_S)
-    if window_s is not None and not MIN_WINDOW_S <= window_s <= MAX_WINDOW_S:
-        diags.append(dg.make("RELC312", "the SLO window must be between 1h and 400d",
-                             reader.attrs["window"].value.span))
-        return None
-    return window_s
 
 
 def _lookup(reader: Reader, key: str, table: dict, diags: list[Diagnostic]):

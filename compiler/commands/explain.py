@@ -33,6 +33,8 @@ def slo_math(slo: ir.SLO, project: ir.Project | None = None) -> dict:
         "source": f"{slo.origin.path}:{slo.origin.line}",
         "objective": _num(slo.objective),
         "window_s": slo.window_s,
+        "calendar": slo.calendar or None,
+        "timezone": (slo.timezone or "UTC") if slo.calendar else None,
         "error_budget": _num(budget),
         "full_outage_s": _num(slo.window_s * budget),
         "alert_name": slo.alert_name,
@@ -179,7 +181,9 @@ def threshold_row(t: dict) -> list[str]:
 def facts(m: dict) -> list[tuple[str, str]]:
     """The SLO's key/value lines, the same in text and Markdown."""
     window = human_duration(m["window_s"])
-    rows = [("objective", f"{fmt_percent(m['objective'])} over {window}"),
+    over = (f"each calendar {m['calendar']} ({m['timezone']}), reset when it starts; figures for {window}"
+            if m.get("calendar") else window)
+    rows = [("objective", f"{fmt_percent(m['objective'])} over {over}"),
             ("error budget", f"{fmt_percent(m['error_budget'])} of events ({_one_in(m['error_budget'])})"),
             ("full outage", f"{human_duration(m['full_outage_s'])} spends the whole {window} budget"),
             ("alert policy", m["alert_policy"] or "none (no burn-rate alerts)")]

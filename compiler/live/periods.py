@@ -17,39 +17,49 @@ class Period:
     name: str
     start: float
     end: float
+    named: bool = False      # a month, week, quarter or day by name: it can be taken in another time zone
+    timezone: str = ""       # "" for UTC
 
     @property
     def seconds(self) -> int:
         return int(self.end - self.start)
 
 
-def _utc(d: date) -> float:
-    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp()
+def _utc(d: date, zone: str = "") -> float:
+    """Midnight starting day d, in UTC or in an IANA zone (the first instant of that day where midnight is skipped)."""
+    if not zone:
+        return datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp()
+    from zoneinfo import ZoneInfo
+
+    return datetime(d.year, d.month, d.day, tzinfo=ZoneInfo(zone)).timestamp()
 
 
-def calendar(text: str) -> Period:
-    """A named calendar period, in UTC."""
+def calendar(text: str, zone: str = "") -> Period:
+    """A named calendar period, in UTC or in the given IANA zone (a calendar SLO's own)."""
+    name, first, after = _days(text)
+    return Period(name, _utc(first, zone), _utc(after, zone), True, zone)
+
+
+def _days(text: str) -> tuple[str, date, date]:
+    """A named period's first day and the day after it."""
     text = text.strip()
     if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:
             raise PeriodError(f"no month {month} in {text!r}")
-        after = date(year + (month == 12), month % 12 + 1, 1)
-        return Period(text, _utc(date(year, month, 1)), _utc(after))
+        return text, date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
     if m := re.fullmatch(r"(\d{4})-W(\d{2})", text):
         try:
             first = date.fromisocalendar(int(m[1]), int(m[2]), 1)
         except ValueError as err:
             raise PeriodError(f"{text!r}: {err}") from None
-        return Period(text, _utc(first), _utc(first + timedelta(days=7)))
+        return text, first, first + timedelta(days=7)
     if m := re.fullmatch(r"(\d{4})-Q([1-4])", text):
         year, quarter = int(m[1]), int(m[2])
-        start = date(year, 3 * quarter - 2, 1)
-        after = date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1)
-        return Period(text, _utc(start), _utc(after))
+        return text, date(year, 3 * quarter - 2, 1), date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         day = _date(text)
-        return Period(text, _utc(day), _utc(day + timedelta(days=1)))
+        return text, day, day + timedelta(days=1)
     raise PeriodError(f"cannot read period {text!r}: write a month (2026-11), an ISO week (2026-W47), a quarter "
                       "(2026-Q4) or a day (2026-11-30), or use --from and --to")
 

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from relc.compiler.live.client import PrometheusAPI, QueryFailed, Sample
-from relc.compiler.live.periods import Period
+from relc.compiler.live.periods import Period, calendar
 from relc.compiler.model import ir
 from relc.targets.shared.promql_sli import Rates, raw_error_ratio, slo_selector
 
@@ -46,6 +46,7 @@ class SLOReport:
 
     slo: ir.SLO
     span: int = 0                  # seconds of the period read
+    period: Period | None = None   # the report's named period in the SLO's calendar zone, when it has one
     source: str = NONE
     attained: float | None = None
     bad: float | None = None
@@ -102,7 +103,7 @@ def build_report(project: ir.Project, api: PrometheusAPI, period: Period, now: f
         raise QueryFailed(f"the period {period.name} starts in the future")
     slos = project.slos()
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="relc-report") as pool:
-        jobs = [pool.submit(_one, slo, api, period.start, until) for slo in slos]
+        jobs = [pool.submit(_one, slo, api, *_bounds(slo, period, now)) for slo in slos]
         reports = []
         for done, job in enumerate(jobs, 1):
             reports.append(job.result())
@@ -110,9 +111,21 @@ def build_report(project: ir.Project, api: PrometheusAPI, period: Period, now: f
     return Report(period, until, now, api.connection.shown, reports)
 
 
-def _one(slo: ir.SLO, api: PrometheusAPI, start: float, until: float) -> SLOReport:
+def _bounds(slo: ir.SLO, period: Period, now: float) -> tuple[float, float, Period | None]:
+    """The period as this SLO reads it: a named month, week, quarter or day in its calendar's zone, so the report
+    lines up with the SLO's own budget periods."""
+    if not (period.named and slo.calendar and slo.timezone):
+        return period.start, min(period.end, now), None
+    own = calendar(period.name, slo.timezone)
+    return own.start, max(own.start, min(own.end, now)), own
+
+
+def _one(slo: ir.SLO, api: PrometheusAPI, start: float, until: float, own: Period | None = None) -> SLOReport:
     span = int(until - start)
-    report = SLOReport(slo, span)
+    report = SLOReport(slo, span, own)
+    if span <= 0:
+        report.errors.append(f"the period has not started yet in {slo.timezone}")
+        return report
     try:
         _headline(report, api, span, until)
         _timeline(report, api, start, until)

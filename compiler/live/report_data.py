@@ -36,7 +36,7 @@ def _slo(each: SLOReport, redact: bool) -> dict:
     worst = each.worst_day
     out: dict = {
         "service": slo.service, "slo": slo.name, "sli_kind": slo.sli.kind,
-        "objective": slo.objective, "window": prom_duration(slo.window_s),
+        "objective": slo.objective, "window": slo.window_text if slo.calendar else prom_duration(slo.window_s),
         "source": each.source, "attained": each.attained, "met": each.met,
         "events": {"bad": _count(each.bad), "total": _count(each.total)} if each.total is not None else None,
         "error_budget": {"consumed": each.consumed, "remaining": each.remaining},
@@ -53,6 +53,9 @@ def _slo(each: SLOReport, redact: bool) -> dict:
         "timeline": [{"t": iso(t), "sli": s, "budget_remaining": r} for t, s, r in each.timeline],
         "errors": (["a query failed (details withheld by --redact)"] * len(each.errors)) if redact else each.errors,
     }
+    if each.period is not None:
+        out["period"] = {"start": iso(each.period.start), "end": iso(each.period.end),
+                         "timezone": each.period.timezone}
     if not redact:
         out["description"] = slo.description
         out["queries"] = dict(each.queries)

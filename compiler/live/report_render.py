@@ -115,6 +115,10 @@ def _heading(data: dict, esc=_same) -> list[str]:
 def _details(slo: dict, esc=_same) -> list[str]:
     """The per-SLO facts, as plain sentences; `esc` escapes what the server said (query errors)."""
     out = [f'Source: {slo["source"]}.']
+    if slo.get("period"):
+        own = slo["period"]
+        out.append(f'Period taken in {esc(own["timezone"])}, as this SLO\'s calendar window counts it: '
+                   f'{own["start"]} to {own["end"]}.')
     if slo["events"]:
         out.append(f'Events: {slo["events"]["total"]:.0f} in all, {slo["events"]["bad"]:.0f} bad.')
     if slo["coverage"] < 1:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from relc.compiler.units import human_duration, prom_duration
+
 _node = dataclass(slots=True, kw_only=True, frozen=True)
 
 
@@ -167,7 +169,9 @@ class SLO:
     service: str
     description: str = ""
     objective: float
-    window_s: int
+    window_s: int                       # a calendar period's nominal length (7d, 30d, 90d)
+    calendar: str = ""                  # week, month or quarter: the budget resets when each one starts
+    timezone: str = ""                  # the IANA zone calendar periods start in; "" is UTC
     labels: dict[str, str] = field(default_factory=dict)
     sli: SLI
     alert_name: str
@@ -182,6 +186,18 @@ class SLO:
     @property
     def error_budget(self) -> float:
         return round(1.0 - self.objective, 15)
+
+    @property
+    def window_text(self) -> str:
+        """`30d`, or `calendar month` (with its zone when not UTC), as users wrote it."""
+        if not self.calendar:
+            return prom_duration(self.window_s)
+        return f"calendar {self.calendar}" + (f" ({self.timezone})" if self.timezone else "")
+
+    @property
+    def window_words(self) -> str:
+        """How prose names the window: `30 days`, `this month`."""
+        return f"this {self.calendar}" if self.calendar else human_duration(self.window_s)
 
 
 @_node

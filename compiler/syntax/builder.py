@@ -136,6 +136,11 @@ class Builder:
             hint=f"a {what} has at most {MAX_LITERAL_CHARS} characters and lies between "
                  f"{'0' if what == 'duration' else '10^-15'} and {largest}"))
 
+    def calendar(self, meta, children):
+        tok = children[0]
+        period = str(tok).split()[-1]
+        return Value("calendar", period, self._tok_span(tok), f"calendar {period}")
+
     def true(self, meta, children):
         return Value("bool", True, self._span(meta), "true")
 

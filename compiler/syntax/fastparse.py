@@ -189,6 +189,11 @@ class FastParser:
             if tok.text == "import":
                 raise _Fallback
             following = self.toks[self.i].type
+            if tok.text == "calendar" and following == "name" and self.toks[self.i].line == tok.line:
+                period = self.next()
+                return self.b.calendar(_between(tok, period), [_Tok(f"calendar {period.text}", "calendar",
+                                                                    tok.line, tok.column, period.end_line,
+                                                                    period.end_column)])
             if following == "/":
                 self.i += 1
                 second = self.name()

@@ -58,6 +58,8 @@ def scalar(value: Value) -> str:
         return "true" if data else "false"
     if kind == "ref":
         return ref_text(data)
+    if kind == "calendar":
+        return "calendar " + ref_text((data,))  # type: ignore[arg-type]
     if kind == "slo_ref":
         return "/".join(ref_text((part,)) for part in data)  # type: ignore[union-attr]
     if kind == "number":

@@ -27,13 +27,13 @@ _GRAMMAR: tuple[str, int] | None = None  # (text, CRC-32) of grammar/relc.lark
 # The CRC-32 of the grammar/relc.lark that `fastparse.FastParser` implements. When the grammar changes, the
 # fast path switches itself off (every file goes through lark) until `FastParser` is updated to
 # match and this checksum with it; `python3 benchmarks/check_fastpaths.py` compares the parsers.
-FAST_GRAMMAR_CRC32 = 0x2cb89195
+FAST_GRAMMAR_CRC32 = 0xbf3f2fc9
 
 TOKEN_NAMES = {
     "NAME": "a name", "STRING": "a string", "RAW_STRING": "a raw string", "PERCENT": "a percentage",
     "DURATION": "a duration", "NUMBER": "a number", "MATCH_OP": "a label matcher (`=`, `!=`, `=~`, `!~`)",
     "LBRACE": "`{`", "RBRACE": "`}`", "LSQB": "`[`", "RSQB": "`]`", "EQUAL": "`=`", "COMMA": "`,`",
-    "DOT": "`.`", "SLASH": "`/`", "LPAR": "`(`", "RPAR": "`)`", "IMPORT": "`import`", "TRUE": "`true`", "FALSE": "`false`", "$END": "end of file",
+    "DOT": "`.`", "SLASH": "`/`", "LPAR": "`(`", "RPAR": "`)`", "IMPORT": "`import`", "TRUE": "`true`", "FALSE": "`false`", "CALENDAR": "a calendar period", "$END": "end of file",
 }
 def _grammar() -> tuple[str, int]:
     global _GRAMMAR

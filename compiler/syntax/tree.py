@@ -25,7 +25,7 @@ class SelectorLit:
 
 @syntax_node
 class Value:
-    """A literal; `kind` is one of string, raw, percent, duration, number, bool, ref, slo_ref (data: service and
+    """A literal; `kind` is one of string, raw, percent, duration, number, bool, ref, calendar (data: week, month or quarter), slo_ref (data: service and
     SLO names), call (data: the qualifier's name and its argument), selector, list, map."""
 
     kind: str
@@ -42,6 +42,7 @@ KIND_NAMES = {
     "string": "a string", "raw": "a raw string", "percent": "a percentage", "duration": "a duration",
     "number": "a number", "bool": "a boolean", "ref": "a name", "slo_ref": "an SLO reference (service/slo)",
     "call": "a qualified reference, e.g. soft(service/slo)", "selector": "a metric selector",
+    "calendar": "a calendar period, e.g. calendar month",
     "list": "a list", "map": "a map",
 }
 

@@ -91,7 +91,12 @@ def build_slo(slo: ir.SLO, service: ir.Service, mapping: Mapping, settings: Sett
                      for err in failed.all)
         return None
     payload = slo_payload(slo, service, queries, tf, settings, options)
-    if not exact:
+    if slo.calendar:
+        diags.append(diagnostic(slo, f"window `{slo.window_text}`: Datadog SLOs roll over 7, 30 or 90 days and "
+                                f"have no calendar periods; the SLO and its burn rates use a rolling {tf} (Datadog's "
+                                f"SLO widgets can still show {slo.calendar}-to-date)", None,
+                                ((slo.origin, r"\bwindow\s*="),), Severity.WARNING))
+    elif not exact:
         diags.append(diagnostic(slo, f"window {human_duration(slo.window_s)} is not a Datadog timeframe; the SLO "
                                 f"and its burn rates use {tf}", None, ((slo.origin, r"\bwindow\s*="),),
                                 Severity.WARNING))

@@ -11,6 +11,7 @@ BASE_WINDOW_S = prometheus_rules.BASE_WINDOW_S
 # Every SLO of a project names the same few windows: render each series name once.
 burn_name = lru_cache(maxsize=256, typed=True)(prometheus_rules.burn_name)
 ratio_name = lru_cache(maxsize=256, typed=True)(prometheus_rules.ratio_name)
+window_burn_name, window_ratio_name = prometheus_rules.window_burn_name, prometheus_rules.window_ratio_name
 
 REMAINING = "relc_slo:error_budget_remaining:ratio"
 OBJECTIVE = "relc_slo:objective:ratio"
@@ -73,12 +74,12 @@ def burn_now(slo: ir.SLO, filtered: bool = True) -> str:
 
 
 def burn_period(slo: ir.SLO) -> str:
-    return f"{burn_name(slo.window_s)}{selector(slo)}"
+    return f"{window_burn_name(slo)}{selector(slo)}"
 
 
 def sli_over_window(slo: ir.SLO, filtered: bool = True) -> str:
-    """The SLI as the objective judges it: good share over the whole (rolling) SLO window."""
-    return f"1 - {ratio_name(slo.window_s)}{selector(slo, filtered)}"
+    """The SLI as the objective judges it: good share over the rolling SLO window, or the calendar period so far."""
+    return f"1 - {window_ratio_name(slo)}{selector(slo, filtered)}"
 
 
 def sli_worst_5m(slo: ir.SLO) -> str:

@@ -14,6 +14,8 @@ from relc.targets.grafana.text import cache_by_value, link_url, markdown_text, r
 
 TIERS_PER_LINE = 4
 BURN_UNIT = "suffix:x"
+# A calendar SLO's panels show the period so far, in the dashboard's time zone (Grafana's `now/M` and friends).
+PERIOD_SO_FAR = {"week": "now/w", "month": "now/M", "quarter": "now/fQ"}
 COVERED = "window with data"  # Grafana shows unknown units as a suffix; this one without a space: 14.4x
 # Thousands of SLOs share a few windows, objectives, policies and tiers: text that depends only on those is
 # built once (keys are values: equal inputs give equal text).
@@ -40,7 +42,7 @@ def _decimals(objective: float) -> int:
 def service_row(slo: ir.SLO, y: int, options: Options) -> tuple[list[dict], int]:
     """The row of one SLO on its service dashboard; returns the panels and the next free grid line."""
     key, links = f"{slo.service}/{slo.name}", slo_links(slo, options)
-    title = f"{slo.name}: {fmt_percent(slo.objective)} over {prom_duration(slo.window_s)}"
+    title = f"{slo.name}: {fmt_percent(slo.objective)} over {slo.window_text}"
     panels = [gp.row(f"{key}/row", title, y)]
     panels += _status(slo, y + 1, links)
     y += 9
@@ -66,26 +68,29 @@ def _name_groups(panels: list[dict], group_by: tuple[str, ...]) -> None:
 
 def _status(slo: ir.SLO, y: int, links: list[dict]) -> list[dict]:
     """Where the SLO stands: budget left and burn now, the SLI against its objective, the burn-down."""
-    key, window, budget_colours = f"{slo.service}/{slo.name}", prom_duration(slo.window_s), gp.budget_steps(slo)
+    key, budget_colours = f"{slo.service}/{slo.name}", gp.budget_steps(slo)
+    window = slo.window_words if slo.calendar else prom_duration(slo.window_s)
+    shown = PERIOD_SO_FAR[slo.calendar] if slo.calendar else window
     policy = slo.budget_policy.name if slo.budget_policy is not None and slo.budget_policy.thresholds else None
     tiers = slo.alert_policy is not None and bool(slo.alert_policy.tiers)
-    budget = gp.stat(f"{key}/budget", "Error budget remaining", _budget_text(slo.window_s, policy),
+    budget = gp.stat(f"{key}/budget", "Error budget remaining", _budget_text(slo.window_text, policy),
                      gp.grid(0, y, 4, 4), gp.targets((q.budget_remaining(slo), "budget remaining")),
                      unit="percentunit", decimals=1, thresholds=budget_colours, links=links)
     burn = gp.stat(f"{key}/burn-now", "Burn rate (5m)", _burn_now_text(slo.window_s, tiers), gp.grid(0, y + 4, 4, 4),
                    gp.targets((q.burn_now(slo), "burn rate")), unit=BURN_UNIT, decimals=2,
                    thresholds=burn_steps(slo), links=links)
     sli = gp.timeseries(
-        f"{key}/sli", f"SLI vs objective ({window})", _sli_text(slo.window_s, slo.objective), gp.grid(4, y, 10, 8),
+        f"{key}/sli", f"SLI vs objective ({window})",
+        _sli_text(slo.window_text if slo.calendar else "", slo.window_s, slo.objective), gp.grid(4, y, 10, 8),
         gp.targets((q.sli_over_window(slo), f"SLI over {window}"), (q.sli_worst_5m(slo), "SLI, worst 5m"),
                    (q.objective(slo), "objective")),
         unit="percentunit", decimals=sli_decimals(slo), thresholds=gp.steps((None, "green")),
-        threshold_style="off", links=links, overrides=gp.dashed_series("objective", "red"), time_from=window)
+        threshold_style="off", links=links, overrides=gp.dashed_series("objective", "red"), time_from=shown)
     burndown = gp.timeseries(
         f"{key}/burndown", f"Error budget burn-down ({window})", _burndown_text(policy), gp.grid(14, y, 10, 8),
         gp.targets((q.budget_remaining(slo), "budget remaining"), (q.window_coverage(slo), COVERED)),
         unit="percentunit", decimals=1, thresholds=budget_colours, threshold_style="dashed+area", links=links,
-        time_from=window, soft_min=0, overrides=gp.dashed_series(COVERED, "blue"))
+        time_from=shown, soft_min=0, overrides=gp.dashed_series(COVERED, "blue"))
     return [budget, burn, sli, burndown]
 
 
@@ -193,10 +198,10 @@ def _alerts_and_runbook(slo: ir.SLO, y: int, options: Options, links: list[dict]
 
 
 @lru_cache(maxsize=256, typed=True)
-def _budget_text(window_s: int, policy: str | None) -> str:
+def _budget_text(window: str, policy: str | None) -> str:
     source = (f"the thresholds of budget policy {markdown_text(policy)}" if policy is not None
               else "relc's defaults (50%, 25%, 0%; the SLO has no budget policy)")
-    return (f"Share of the {prom_duration(window_s)} error budget still unspent: 100% untouched, 0% spent, "
+    return (f"Share of the {markdown_text(window)} error budget still unspent: 100% untouched, 0% spent, "
             f"negative when overspent. Colours follow {source}. Until the window is covered by data (see the "
             "burn-down), it is estimated from the traffic so far.")
 
@@ -209,8 +214,10 @@ def _burn_now_text(window_s: int, tiers: bool) -> str:
 
 
 @lru_cache(maxsize=256, typed=True)
-def _sli_text(window_s: int, objective: float) -> str:
-    return (f"Good share of events over the rolling {prom_duration(window_s)} window against the objective "
+def _sli_text(calendar: str, window_s: int, objective: float) -> str:
+    over = (f"so far in this {markdown_text(calendar)}" if calendar else
+            f"over the rolling {prom_duration(window_s)} window")
+    return (f"Good share of events {over} against the objective "
             f"({markdown_text(fmt_percent(objective))}), and the worst 5-minute SLI within each plotted step.")
 
 

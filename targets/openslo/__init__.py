@@ -177,13 +177,27 @@ def _slo_documents(slo: ir.SLO, state: _Service) -> list[dict | str]:
     labels = {k: v for k, v in slo.labels.items() if service_labels.get(k) != v}
     spec: dict = {"description": slo.description[:MAX_DESCRIPTION]} if slo.description else {}
     spec.update({"service": openslo_name(slo.service), "indicator": indicator,
-                 "timeWindow": [{"duration": window, "isRolling": True}], "budgetingMethod": "Occurrences",
+                 "timeWindow": [_time_window(slo, window)], "budgetingMethod": "Occurrences",
                  "objectives": [{"displayName": slo.name, "target": float(fmt_number(slo.objective))}]})
     if policies:
         spec["alertPolicies"] = [p[0] for p in policies]  # type: ignore[index]
     doc = {"apiVersion": API, "kind": "SLO", "metadata": _metadata(name, f"{slo.service}/{slo.name}", labels),
            "spec": spec}
     return [doc, *(p[1] for p in policies)]  # type: ignore[index]
+
+
+# A calendar period as OpenSLO writes it: its length, and the start of one period (relc's start at midnight on a
+# Monday or on the first of a month or quarter, in the SLO's zone).
+CALENDAR_WINDOWS = {"week": ("1w", "2024-01-01 00:00:00"), "month": ("1M", "2024-01-01 00:00:00"),
+                    "quarter": ("1Q", "2024-01-01 00:00:00")}
+
+
+def _time_window(slo: ir.SLO, rolling: str) -> dict:
+    if not slo.calendar:
+        return {"duration": rolling, "isRolling": True}
+    duration, start = CALENDAR_WINDOWS[slo.calendar]
+    return {"duration": duration, "isRolling": False,
+            "calendar": {"startTime": start, "timeZone": slo.timezone or "UTC"}}
 
 
 def _indicator(slo: ir.SLO, name: str, state: _Service) -> dict | None:

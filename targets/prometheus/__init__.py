@@ -40,7 +40,7 @@ class PrometheusTarget:
         for service in project.services:
             if not service.slos:
                 continue
-            groups = [slo_group(slo, service, options) for slo in service.slos]
+            groups = service_groups(service, options)
             artifacts.append(LAYOUTS[layout](service, groups, options))
             if options.flag("prometheus.tests"):
                 diags.extend(_proofs(service, artifacts[-1].path, layout, artifacts))
@@ -64,9 +64,24 @@ def slo_group(slo: ir.SLO, service: ir.Service, options: Options) -> dict:
     return group
 
 
+def service_groups(service: ir.Service, options: Options) -> list[dict]:
+    """The service's calendar group (when an SLO has a calendar window), then one group per SLO."""
+    from relc.targets.prometheus.calendar import calendar_group
+
+    calendar = calendar_group(service)
+    groups = [slo_group(slo, service, options) for slo in service.slos]
+    if calendar is None:
+        return groups
+    head = {"name": calendar["name"]}
+    for key in ("interval", "partial_response_strategy"):
+        if options.get(f"prometheus.{key}"):
+            head[key] = options.get(f"prometheus.{key}")
+    return [{**head, "rules": calendar["rules"]}, *groups]
+
+
 def render_service(service: ir.Service, options: Options) -> str:
     """The plain rule file of one service (also what generated proofs load)."""
-    return _plain(service, [slo_group(slo, service, options) for slo in service.slos], options).content
+    return _plain(service, service_groups(service, options), options).content
 
 
 def _plain(service: ir.Service, groups: list[dict], options: Options) -> Artifact:

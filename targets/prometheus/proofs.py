@@ -117,6 +117,10 @@ def plan(slo: ir.SLO) -> list[Scenario]:
     scenarios += [tier_burn(ctx, tier) for tier in tiers if tier not in covered]
     if slow is None:
         scenarios[0].notes.append("no slow-burn scenario: " + ctx.why_no_slow)
+    if slo.calendar:
+        from relc.targets.prometheus.proofs_calendar import calendar_reset
+
+        scenarios.append(calendar_reset(ctx, Scenario))
     for scenario in scenarios:
         scenario.series = series
     return scenarios

@@ -7,6 +7,7 @@ from relc.compiler.model import ir as ir
 from relc.compiler.check.promql import quote, render_selector
 from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_percent, prom_duration
 from relc.targets import Options
+from relc.targets.prometheus.calendar import PERIOD_BURN, PERIOD_RATIO, coverage_expr, period_days, period_rules
 from relc.targets.shared.promql_sli import Rates, by_clause, raw_error_ratio, slo_selector
 
 BASE_WINDOW_S = 300           # short rates are recorded at 5m and everything long is summed from them
@@ -38,6 +39,15 @@ def ratio_name(window_s: int) -> str:
 
 def burn_name(window_s: int) -> str:
     return f"relc_slo:burn_rate:rate{_duration(window_s)}"
+
+
+def window_ratio_name(slo: ir.SLO) -> str:
+    """The series holding the error ratio the objective judges: over the rolling window, or the period so far."""
+    return PERIOD_RATIO if slo.calendar else ratio_name(slo.window_s)
+
+
+def window_burn_name(slo: ir.SLO) -> str:
+    return PERIOD_BURN if slo.calendar else burn_name(slo.window_s)
 
 
 class Facts:
@@ -84,8 +94,8 @@ def slo_rules(slo: ir.SLO, service: ir.Service, options: Options) -> list[dict]:
 
 
 def windows(slo: ir.SLO) -> list[int]:
-    """Every window an alert or the SLO itself reads, shortest first."""
-    found = {BASE_WINDOW_S, slo.window_s}
+    """Every window an alert or the SLO itself reads, shortest first (a calendar SLO reads its period instead)."""
+    found = {BASE_WINDOW_S} if slo.calendar else {BASE_WINDOW_S, slo.window_s}
     if slo.alert_policy is not None:
         for tier in slo.alert_policy.tiers:
             found.update((tier.long_window_s, tier.short_window_s))
@@ -101,7 +111,10 @@ def sli_rules(slo: ir.SLO, facts: Facts | None = None) -> list[dict]:
     facts = facts or Facts(slo)
     labels, sel, rates = facts.labels, facts.sel, facts.rates
     if rates is None:
-        return [_record(ratio_name(w), _raw_ratio(slo, w, sel, facts.by), labels) for w in windows(slo)]
+        rules = [_record(ratio_name(w), _raw_ratio(slo, w, sel, facts.by), labels) for w in windows(slo)]
+        if slo.calendar:
+            rules += period_rules(slo, labels, facts.exact, sel, facts.by, (ratio_name(BASE_WINDOW_S),))
+        return rules
     bad, total = rates.at(BASE_WINDOW_S)
     rules = [_record(BAD, bad, labels), _record(TOTAL, total, labels),
              _record(ratio_name(BASE_WINDOW_S), f"{BAD}{facts.exact} / {TOTAL}{facts.exact}", labels)]
@@ -113,6 +126,8 @@ def sli_rules(slo: ir.SLO, facts: Facts | None = None) -> list[dict]:
         else:
             expr = rates.error_ratio(window_s)
         rules.append(_record(ratio_name(window_s), expr, labels))
+    if slo.calendar:
+        rules += period_rules(slo, labels, facts.exact, sel, facts.by, (BAD, TOTAL))
     return rules
 
 
@@ -138,18 +153,21 @@ def metadata_rules(slo: ir.SLO, service: ir.Service, facts: Facts | None = None)
     facts = facts or Facts(slo)
     labels, exact, budget = facts.labels, facts.exact, facts.budget
     owner = {"owner": service.owner} if service.owner else {}
+    calendar = {"window": f"calendar {slo.calendar}", "timezone": slo.timezone or "UTC"} if slo.calendar else {}
     info = {**labels, **owner, "objective": fmt_percent(slo.objective),
-            "window": _duration(slo.window_s), "sli_kind": slo.sli.kind}
+            "window": _duration(slo.window_s), "sli_kind": slo.sli.kind, **calendar}
+    ratio, burn = window_ratio_name(slo), window_burn_name(slo)
+    days = period_days(slo) if slo.calendar else f"vector({fmt_number(slo.window_s / 86400)})"
     return [
         _record("relc_slo:objective:ratio", f"vector({fmt_number(slo.objective)})", labels),
         _record("relc_slo:error_budget:ratio", f"vector({budget})", labels),
-        _record("relc_slo:window:days", f"vector({fmt_number(slo.window_s / 86400)})", labels),
+        _record("relc_slo:window:days", days, labels),
         _record("relc_slo_info", "vector(1)", info),
         _record(burn_name(BASE_WINDOW_S), f"{ratio_name(BASE_WINDOW_S)}{exact} / {budget}", labels),
-        _record(burn_name(slo.window_s), f"{ratio_name(slo.window_s)}{exact} / {budget}", labels),
-        _record(WINDOW_RATIO, f"{ratio_name(slo.window_s)}{exact}", labels),
+        _record(burn, f"{ratio}{exact} / {budget}", labels),
+        _record(WINDOW_RATIO, f"{ratio}{exact}", labels),
         *coverage_rules(slo, facts),
-        _record(REMAINING, f"1 - {burn_name(slo.window_s)}{exact} * {COVERAGE}{exact}", labels),
+        _record(REMAINING, f"1 - {burn}{exact} * {COVERAGE}{exact}", labels),
     ]
 
 
@@ -164,8 +182,9 @@ def coverage_rules(slo: ir.SLO, facts: Facts) -> list[dict]:
         since = f"{first} or (max{facts.by}({present}) * 0 + time())"
     else:
         since = f"{first} or (vector(time()) and on() {present})"
-    return [_record(SINCE, since, facts.labels),
-            _record(COVERAGE, f"clamp_max((time() - {SINCE}{facts.exact}) / {slo.window_s}, 1)", facts.labels)]
+    coverage = (coverage_expr(slo, f"{SINCE}{facts.exact}") if slo.calendar else
+                f"clamp_max((time() - {SINCE}{facts.exact}) / {slo.window_s}, 1)")
+    return [_record(SINCE, since, facts.labels), _record(COVERAGE, coverage, facts.labels)]
 
 
 def burn_alert(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options: Options,
@@ -255,7 +274,7 @@ def budget_alerts(slo: ir.SLO, budget_policy: ir.BudgetPolicy, options: Options,
         commits = (f" Policy `{budget_policy.name}` commits to: {actions}"
                    + (f" Notify: {threshold.notify}." if threshold.notify else ""))
         notes = {"summary": f"{slo.service}/{slo.name} error budget {state}",
-                 "description": (f"The {_duration(slo.window_s)} error budget of {slo.service}/{slo.name} "
+                 "description": (f"The {slo.window_text} error budget of {slo.service}/{slo.name} "
                                  f"{state} ({VALUE_PERCENT} left{COVERED}).{commits}")}
         rules.append(_alert(f"{slo.alert_name}ErrorBudget", expr, labels, notes, None, options,
                             anchor="error-budget-policy", slo=slo))
@@ -263,7 +282,7 @@ def budget_alerts(slo: ir.SLO, budget_policy: ir.BudgetPolicy, options: Options,
 
 
 def _burn_annotations(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options: Options) -> dict[str, str]:
-    window = _human(slo.window_s)
+    window = slo.window_text if slo.calendar else _human(slo.window_s)
     long_h, short_h = _human(tier.long_window_s), _human(tier.short_window_s)
     lasts = slo.window_s / tier.burn_rate
     fate = (f"at that rate the whole budget is gone in {_human(lasts)}" if tier.burn_rate > 1 else

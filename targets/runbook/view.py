@@ -135,6 +135,8 @@ class Page:
     group_by: tuple[str, ...] = ()
     dependencies: tuple[Dependency, ...] = ()
     ceiling: str = ""          # "99.95%": the product of the hard dependencies' objectives; "" without any
+    calendar: str = ""         # "month" for a calendar window (figures then take a 30-day month)
+    timezone: str = ""         # the calendar's IANA zone; "" for UTC
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,8 @@ def page(slo: ir.SLO, service: ir.Service, options: Options, index: str, chart: 
         alerts_link_to=alerts_link_to(slo), first_checks=found[:FIRST_CHECKS], queries=found[FIRST_CHECKS:],
         dashboard_uid=dashboard_uid(slo.service),
         dashboard_url=dashboard_url(slo, options) if options.dashboard_base_url else "",
-        chart=chart, index=f"../{index}", group_by=slo.group_by, **dependency_views(slo, project))
+        chart=chart, index=f"../{index}", group_by=slo.group_by, calendar=slo.calendar, timezone=slo.timezone,
+        **dependency_views(slo, project))
 
 
 def dependency_views(slo: ir.SLO, project: ir.Project | None) -> dict:
@@ -334,8 +337,10 @@ def queries(slo: ir.SLO) -> tuple[Query, ...]:
     found = [
         Query(Md("How fast the budget burns right now: the burn rate over the last 5 minutes (1 = exactly "
                  "sustainable)"), f"relc_slo:burn_rate:rate5m{sel}"),
-        Query(Md("Since when: the error ratio over every window relc records (5m up to the SLO window)"),
-              '{__name__=~"relc_slo:error_ratio:rate.+",' + sel[1:]),
+        Query(Md("Since when: the error ratio over every window relc records (5m up to the SLO window"
+                 + (", and this " + slo.calendar + " so far)" if slo.calendar else ")")),
+              '{__name__=~"relc_slo:error_ratio:' + ('(rate[0-9a-z]+|period)' if slo.calendar else 'rate.+') + '",'
+              + sel[1:]),
         Query(Md("How much is left: the error budget remaining over the SLO window (1 = untouched, 0 = spent)"),
               f"relc_slo:error_budget_remaining:ratio{sel}"),
     ]
@@ -358,7 +363,7 @@ def index_entries(project: ir.Project, tiers: dict[int, tuple[Tier, ...]] | None
             continue
         slos = tuple(SloEntry(
             slo.name, f"{service.name}/{slo.name}.md", slo.description, fmt_percent(slo.objective),
-            human_duration(slo.window_s), human_duration(slo.window_s * slo.error_budget),
+            slo.window_text if slo.calendar else human_duration(slo.window_s), human_duration(slo.window_s * slo.error_budget),
             tiers[id(slo)] if tiers is not None else tier_views(slo))
             for slo in service.slos)
         entries.append(ServiceEntry(service.name, service.owner, service.description, slos))

@@ -1,8 +1,9 @@
 """OpenSLO (openslo/v1 and openslo/v1alpha) as relc syntax trees: services, SLOs, SLIs and alert policies.
 
 Each objective of an OpenSLO SLO is one relc SLO (named `NAME-0`, `NAME-1`, ... when there are several, as
-Sloth names them). Rolling windows and the Occurrences budgeting method have relc equivalents; calendar
-windows, Timeslices and non-Prometheus sources do not and are reported.
+Sloth names them). Rolling and calendar windows (one week, month or quarter), the Occurrences and Timeslices
+budgeting methods have relc equivalents; what does not (RatioTimeslices, other calendar periods, non-Prometheus
+sources) is reported.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from relc.compiler.diagnostics import Diagnostic, Span
 from relc.compiler.syntax.tree import Attribute, Block
 from relc.compiler.resolve.importers import tree
 from relc.compiler.resolve.importers.fields import Fields
+from relc.compiler.resolve.importers.openslo_calendar import V1_PERIODS, V1ALPHA_PERIODS, calendar_window
 from relc.compiler.resolve.importers.openslo_alerts import check_condition, check_policy, policy_attribute
 from relc.compiler.resolve.importers.openslo_model import (NOTE, STRUCTURAL, Document, Index, Obj, inline_object, labels_value, shorthand,
                             spec_fields)
@@ -133,7 +135,7 @@ def _common(spec: Fields, slo: Obj, window, policy: Attribute, diags: list[Diagn
     if description is not None:
         head.append(tree.attr("description", tree.string(description.text, description.span),
                               spec.where("description")))
-    tail: list = [window]
+    tail: list = list(window or ())
     labels = labels_value(slo.metadata, diags)
     if labels is not None:
         tail.append(tree.attr("labels", labels[0], labels[1]))
@@ -245,51 +247,53 @@ def _budgeting(spec: Fields, diags: list[Diagnostic]) -> bool:
     return False
 
 
-def _window_v1(spec: Fields, diags: list[Diagnostic]) -> Attribute | None:
-    """`timeWindow: [{duration: 28d, isRolling: true}]` as `window = 28d`; relc's 30d when absent."""
+def _window_v1(spec: Fields, diags: list[Diagnostic]) -> list[Attribute] | None:
+    """`timeWindow: [{duration: 28d, isRolling: true}]` as `window = 28d`, a calendar one as `window = calendar
+    month`; relc's 30d when absent."""
     node = spec.sequence("timeWindow")
     if node is None or not node.items:
         where = spec.where("timeWindow")
-        return tree.attr("window", tree.duration_s(DEFAULT_WINDOW_S, where), where)
+        return [tree.attr("window", tree.duration_s(DEFAULT_WINDOW_S, where), where)]
     if len(node.items) > 1:
         diags.append(dg.make("RELC609", "an SLO has one time window", node.items[1].span))
         return None
     window = Fields(node.items[0], "timeWindow", ("duration", "isRolling", "calendar"), diags, NOTE)
-    if not _rolling(window, window.boolean("isRolling"), diags):
-        return None
+    if _calendar(window, window.boolean("isRolling"), diags):
+        duration = window.string("duration", required=True)
+        if duration is None:
+            return None
+        return calendar_window(window, V1_PERIODS.get(duration.text), duration.text, duration.span, diags)
     value = shorthand(window.string("duration", required=True), "duration", diags)
-    return tree.attr("window", value, window.where("duration")) if value is not None else None
+    return [tree.attr("window", value, window.where("duration"))] if value is not None else None
 
 
-def _window_v1alpha(spec: Fields, diags: list[Diagnostic]) -> Attribute | None:
-    """`timeWindows: [{unit: Day, count: 28, isRolling: true}]` as `window = 28d`."""
+def _window_v1alpha(spec: Fields, diags: list[Diagnostic]) -> list[Attribute] | None:
+    """`timeWindows: [{unit: Day, count: 28, isRolling: true}]` as `window = 28d`; `unit: Month, count: 1` with
+    `isRolling: false` as `window = calendar month`."""
     node = spec.sequence("timeWindows")
     if node is None or not node.items:
         where = spec.where("timeWindows")
-        return tree.attr("window", tree.duration_s(DEFAULT_WINDOW_S, where), where)
+        return [tree.attr("window", tree.duration_s(DEFAULT_WINDOW_S, where), where)]
     window = Fields(node.items[0], "timeWindows", ("unit", "count", "isRolling", "calendar"), diags, NOTE)
     rolling = window.boolean("isRolling")
-    if not _rolling(window, True if rolling is None and not window.has("calendar") else rolling, diags):
-        return None
+    calendar = _calendar(window, True if rolling is None and not window.has("calendar") else rolling, diags)
     unit, count = window.string("unit", required=True), window.number("count", required=True)
     if unit is None or count is None:
         return None
+    if calendar:
+        period = V1ALPHA_PERIODS.get(unit.text) if count[0] == 1 else None
+        return calendar_window(window, period, f"{count[1].text} {unit.text}", unit.span, diags)
     if unit.text not in V1ALPHA_UNITS or count[0] <= 0 or count[0] != int(count[0]):
         diags.append(dg.make("RELC609", f"a rolling window of {count[1].text} {unit.text} cannot be compiled",
                              unit.span, hint="units: " + ", ".join(V1ALPHA_UNITS) + "; counts are whole numbers"))
         return None
     seconds = int(count[0] * Decimal(V1ALPHA_UNITS[unit.text]))
-    return tree.attr("window", tree.duration_s(seconds, count[1].span), window.where("count"))
+    return [tree.attr("window", tree.duration_s(seconds, count[1].span), window.where("count"))]
 
 
-def _rolling(window: Fields, rolling: bool | None, diags: list[Diagnostic]) -> bool:
-    if rolling:
-        return True
+def _calendar(window: Fields, rolling: bool | None, diags: list[Diagnostic]) -> bool:
+    """Whether the window is calendar-aligned: `isRolling: false` (or a `calendar` without `isRolling`)."""
     if rolling is None and not window.has("calendar"):
-        window.missing("isRolling", hint="relc windows are rolling: `isRolling: true`")
-        return False
-    diags.append(dg.make("RELC608", "calendar-aligned windows cannot be compiled: relc windows are rolling",
-                         window.where("isRolling") if window.has("isRolling") else window.where("calendar"),
-                         hint="use `isRolling: true`; an SLA that resets each month needs a tool that tracks "
-                              "calendar periods"))
-    return False
+        window.missing("isRolling", hint="`isRolling: true` for a rolling window, `false` with `calendar` for one "
+                                         "that resets each period")
+    return rolling is False or (rolling is None and window.has("calendar"))
