@@ -321,8 +321,11 @@ def never(sel: str, upto: int) -> dict:
 
 def render(slo: ir.SLO, sc: Scenario, rule_file: str) -> str:
     series = [{"series": s.text(), "values": sc.run.values(s.role)} for s in sc.series]
-    document = {"rule_files": [f"../{rule_file}"], "evaluation_interval": _d(sc.run.eval_s),
-                "tests": [{"name": f"{slo.service}/{slo.name} {sc.name}", "interval": _d(sc.run.step_s),
+    document: dict = {"rule_files": [f"../{rule_file}"], "evaluation_interval": _d(sc.run.eval_s)}
+    if slo.calendar:  # the calendar group before the SLO's, so each evaluation reads this evaluation's period (groups
+        # promtool is not told about rank with the first listed, so the SLO's own group is listed second)
+        document["group_eval_order"] = [f"relc-{slo.service}-calendar", f"relc-{slo.service}-{slo.name}"]
+    document |= {"tests": [{"name": f"{slo.service}/{slo.name} {sc.name}", "interval": _d(sc.run.step_s),
                            "input_series": series, "promql_expr_test": sc.checks}]}
     lines = [f"Proof `{sc.name}`: run with `promtool test rules` (relc test does). See relc/targets/prometheus/proofs.py "
              "for why each asserted time is right.", ""] + sc.story + [f"NOTE: {n}" for n in sc.notes]

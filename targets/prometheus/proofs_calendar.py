@@ -1,9 +1,10 @@
 """The proof that a calendar SLO's budget resets when its period starts (in its time zone), and not before.
 
-Errors at half the budget rate run from the start of the data to the first period boundary, then stop. Just
-before the boundary the period's error ratio is the error rate and the remaining budget is 1 - burn x coverage
-(coverage: the wall-clock share of the period since relc's series began); at the first evaluation whose 5m rate
-window lies wholly in the new period, the ratio is 0 and the whole budget is back. promtool's clock starts at
+Errors at half the budget rate run from the start of the data until five minutes before the first period
+boundary, so that no 5m rate straddles it (one that does counts in the new period: docs/language.md 5.3). At the
+last evaluation before that the period's error ratio is the error rate and the remaining budget is 1 - burn x
+coverage (coverage: the wall-clock share of the period since relc's series began); at the first evaluation in
+the new period the ratio is 0 and the whole budget is back. promtool's clock starts at
 1970-01-01T00:00Z; the generated offsets give a zone its first covered year's offset before then, which
 promql_calendar.period_bounds models.
 """
@@ -27,13 +28,14 @@ def calendar_reset(ctx, scenario_type) -> object:
     slo: ir.SLO = ctx.slo
     eval_s = EVAL_S[slo.calendar]
     start, boundary = period_bounds(slo.calendar, slo.timezone, 0)
-    before = (boundary - 1) // eval_s * eval_s                     # the last evaluation in the first period
-    after = -(-(boundary + 300) // eval_s) * eval_s                # the first with a clean 5m window
+    stop = int(boundary) - 300                                    # errors end; the last 5m window is all errors
+    before = stop // eval_s * eval_s                               # the last evaluation whose rate is all errors
+    after = -(-int(boundary) // eval_s) * eval_s                   # the first evaluation in the new period
     end = after + eval_s
     bad = max(1, round(float(BURN * ctx.budget) * ctx.n))
     ratio = Fraction(bad, ctx.n)
     since = -(-INPUT_S // eval_s) * eval_s                        # the first evaluation whose 5m rate has 2 samples
-    run = type(ctx.run([], eval_s, end))(ctx.n, ((0, int(boundary), bad),), eval_s, int(end), ctx.good_form,
+    run = type(ctx.run([], eval_s, end))(ctx.n, ((0, stop, bad),), eval_s, int(end), ctx.good_form,
                                          float(ctx.budget), INPUT_S)
     coverage = min(Fraction(int(before - since)), _wall(slo, before) - _wall(slo, start)) / \
         (_wall(slo, boundary) - _wall(slo, start))
@@ -41,7 +43,7 @@ def calendar_reset(ctx, scenario_type) -> object:
     sel = "{" + f"service={quote(slo.service)},slo={quote(slo.name)}" + "}"
     sc = scenario_type("calendar-reset", run, [
         f"Errors at {float(ratio / ctx.budget):g}x the budget rate ({bad} of {ctx.n} events per {INPUT_S}s step) "
-        f"from the start until the first calendar {slo.calendar} boundary at {int(boundary)}s "
+        f"from the start until 5m before the first calendar {slo.calendar} boundary at {int(boundary)}s "
         f"({slo.timezone or 'UTC'}), then none. Evaluation every {eval_s}s.",
         f"At {int(before)}s the period's error ratio is {float(ratio):g} and {float(remaining):.9f} of the budget "
         f"is left (coverage {float(coverage):.9f}); at {int(after)}s the new period has no errors: all of it."])

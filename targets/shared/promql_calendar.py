@@ -16,7 +16,7 @@ PHASES = 3
 PHASE_LABEL = "relc_period"
 # The range that holds a whole period whatever its length (plus a daylight-saving hour), never three periods.
 RANGE_S = {"week": 8 * 86400, "month": 32 * 86400, "quarter": 93 * 86400}
-WEEK_EPOCH_S = 4 * 86400    # 1970-01-05, the first Monday after the epoch: ISO weeks start on Mondays
+WEEK_EPOCH_S = -3 * 86400   # Monday 1969-12-29: ISO weeks start on Mondays, and every clock since 1970 is after it
 _DAY, _WEEK = 86400, 7 * 86400
 # Days of a quarter before each month (1-12), not counting 29 February.
 _BEFORE_IN_QUARTER = (0, 31, 59, 0, 30, 61, 0, 31, 62, 0, 31, 61)
@@ -77,7 +77,7 @@ def local_time(zone: str) -> str:
 def period_key(calendar: str, clock: str) -> str:
     """An instant vector: the number of the period the wall clock `clock` (an instant vector) falls in."""
     if calendar == "week":
-        return f"floor(({clock} - {WEEK_EPOCH_S}) / {_WEEK})"
+        return f"floor(({clock} + {-WEEK_EPOCH_S}) / {_WEEK})"
     if calendar == "month":
         return f"(year({clock}) * 12 + month({clock}))"
     return f"(year({clock}) * 4 + floor((month({clock}) - 1) / 3))"
@@ -93,7 +93,7 @@ def current_phase(calendar: str, clock: str) -> str:
 def elapsed_s(calendar: str, clock: str) -> str:
     """An instant vector: wall-clock seconds since the current period started."""
     if calendar == "week":
-        return f"({clock} - {WEEK_EPOCH_S}) % {_WEEK}"
+        return f"({clock} + {-WEEK_EPOCH_S}) % {_WEEK}"
     into_month = f"(day_of_month({clock}) - 1) * {_DAY} + {clock} % {_DAY}"
     if calendar == "month":
         return into_month
