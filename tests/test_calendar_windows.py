@@ -255,3 +255,17 @@ def test_datadog_says_it_rolls_at_the_window(tmp_path: Path):
     assert "a.relc:4:5: warning[RELC401]" in proc.stderr and "rolling 30d" in proc.stderr, proc.stderr
     slo = json.loads(next((tmp_path / "out" / "datadog" / "api").glob("*.json")).read_text())
     assert '"timeframe": "30d"' in json.dumps(slo)
+
+
+def test_gate_reads_the_period_so_far_on_the_zone_clock():
+    from relc.compiler.live.budget import _window
+
+    project = compile_files([("a.relc", SOURCE)]).project
+    monthly, weekly, _ = project.slos()
+    now = datetime(2026, 11, 15, 12, tzinfo=timezone.utc).timestamp()
+    start = datetime(2026, 10, 31, 23, tzinfo=timezone.utc).timestamp()
+    assert _window(monthly, now) == (int(now - start), 14 * 86400 + 13 * 3600, 30 * 86400)
+    # New York's week of 2 November 2026 starts at 05:00Z (clocks went back on the 1st); a minute in, the range
+    # is still one 5m rate
+    just_after = datetime(2026, 11, 2, 5, 1, tzinfo=timezone.utc).timestamp()
+    assert _window(weekly, just_after) == (300, 60, 7 * 86400)

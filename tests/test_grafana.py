@@ -183,7 +183,7 @@ def prometheus_output(path: Path) -> tuple[set[tuple[str, str, str]], set[tuple[
             for rule in group["rules"]:
                 labels = rule["labels"]
                 target = records if "record" in rule else alerts
-                target.add((rule.get("record") or rule["alert"], labels["service"], labels["slo"]))
+                target.add((rule.get("record") or rule["alert"], labels["service"], labels.get("slo", "")))
     return records, alerts
 
 

@@ -180,8 +180,9 @@ def _duration(text: str, flag: str) -> int:
 # -- report --------------------------------------------------------------------------------------------------
 @click.command("report")
 @live_options
-@click.option("--period", metavar="PERIOD", help="A calendar period in UTC: 2026-11 (month), 2026-W47 (ISO week), "
-                                                 "2026-Q4 (quarter) or 2026-11-30 (day).")
+@click.option("--period", metavar="PERIOD", help="A calendar period: 2026-11 (month), 2026-W47 (ISO week), "
+                                                 "2026-Q4 (quarter) or 2026-11-30 (day); in UTC, and for an SLO with "
+                                                 "a calendar window and a timezone, in its zone.")
 @click.option("--from", "from_", metavar="TIME", help="Start of an explicit range (RFC 3339, a date, or unix seconds).")
 @click.option("--to", metavar="TIME", help="End of an explicit range (exclusive).")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "html", "json"]), default="markdown",

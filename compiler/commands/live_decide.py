@@ -89,6 +89,8 @@ def _verdict(budget, needed: float, allow_missing: bool) -> tuple[str, dict]:
     slo = budget.slo
     row = {"service": slo.service, "slo": slo.name, "window": slo.window_s, "objective": slo.objective,
            "remaining": budget.remaining, "coverage": budget.coverage}
+    if slo.calendar:
+        row["calendar"] = slo.window_text
     if budget.remaining is None:
         state = "allowed-missing" if allow_missing else "missing"
     else:
@@ -100,7 +102,7 @@ def _verdict(budget, needed: float, allow_missing: bool) -> tuple[str, dict]:
 def _gate_line(state: str, row: dict, needed: float) -> str:
     from relc.compiler.units import human_duration
 
-    name, window = f"{row['service']}/{row['slo']}", human_duration(row["window"])
+    name, window = f"{row['service']}/{row['slo']}", row.get("calendar") or human_duration(row["window"])
     if state in ("missing", "allowed-missing"):
         verdict = "FAIL" if state == "missing" else "pass (--allow-missing)"
         return f"{verdict} {name}: no data for its {window} window"

@@ -84,7 +84,8 @@ def _markdown(pack, project) -> str:
     for slo in project.slos():
         policy = slo.alert_policy.name if slo.alert_policy else "none"
         lines.append(f"| {md(slo.service)} | {md(slo.name)} | {md(fmt_percent(slo.objective))} | "
-                     f"{md(human_duration(slo.window_s))} | {md(slo.sli.kind)} | {md(policy)} | "
+                     f"{md(slo.window_text if slo.calendar else human_duration(slo.window_s))} | "
+                     f"{md(slo.sli.kind)} | {md(policy)} | "
                      f"{md(slo.description)} |")
     runbooks = [r.name for r in project.runbooks]
     policies = [p.name for p in project.budget_policies]

@@ -6,6 +6,7 @@ it has not lived.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from relc.compiler.live.client import PrometheusAPI
@@ -39,7 +40,7 @@ def ratio_and_presence(slo: ir.SLO, window_s: int) -> tuple[str, str]:
 
 
 def remaining_budget(slo: ir.SLO, api: PrometheusAPI, now: float) -> Budget:
-    window_s = slo.window_s
+    window_s, elapsed, length = _window(slo, now)
     ratio, present = ratio_and_presence(slo, window_s)
     step = max(60, window_s // COVERAGE_POINTS)
     since = f"min_over_time(timestamp({present})[{prom_duration(window_s)}:{prom_duration(step)}])"
@@ -48,5 +49,18 @@ def remaining_budget(slo: ir.SLO, api: PrometheusAPI, now: float) -> Budget:
     value = rows.get("ratio")
     if value is None or value != value or "since" not in rows:
         return Budget(slo, None, 0.0, ratio)
-    coverage = min(1.0, max(0.0, (now - rows["since"] + step) / window_s))
+    coverage = min(1.0, max(0.0, min(now - rows["since"] + step, elapsed) / length))
     return Budget(slo, value, coverage, ratio)
+
+
+def _window(slo: ir.SLO, now: float) -> tuple[int, float, float]:
+    """The range to read (whole seconds), the time it has run and its whole length: the rolling window, or for a
+    calendar SLO the period so far (at least one 5m rate) and the period's wall-clock elapsed time and length, as
+    the recorded rules count them."""
+    if not slo.calendar:
+        return slo.window_s, slo.window_s, slo.window_s
+    from relc.targets.shared.promql_calendar import offset_at, period_bounds
+
+    start, end = period_bounds(slo.calendar, slo.timezone, now)
+    wall = lambda t: t + offset_at(slo.timezone, t)  # noqa: E731 - the zone's clock, as the rules read it
+    return max(300, math.ceil(now - start)), wall(now) - wall(start), wall(end) - wall(start)
