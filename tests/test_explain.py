@@ -96,7 +96,7 @@ def test_json_has_stable_keys_and_only_plain_values():
     keys = {"service", "slo", "source", "objective", "window_s", "calendar", "timezone", "error_budget",
             "full_outage_s", "alert_name", "alert_policy", "min_events", "no_data", "tiers", "budget_policy"}
     tier_keys = {"name", "severity", "burn_rate", "error_rate", "long_window_s", "short_window_s", "budget_consumed",
-                 "detect_total_outage_s", "detect_10x_s", "reset_s", "exhaustion_s"}
+                 "for_s", "detect_total_outage_s", "detect_10x_s", "reset_s", "exhaustion_s"}
     for m in payload["slos"]:
         assert set(m) == keys
         assert all(set(t) == tier_keys for t in m["tiers"])

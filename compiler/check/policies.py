@@ -17,7 +17,8 @@ RESERVED_LABELS = ("service", "slo", "severity", "alert_tier")
 GUARD_KEYS = frozenset({"min_events", "no_data_after", "no_data_severity"})
 ALERT_POLICY = Shape(frozenset({"description", "labels", "annotations"}) | GUARD_KEYS, frozenset({"tier"}),
                      label="named")
-TIER = Shape(frozenset({"severity", "budget", "burn_rate", "long", "short", "labels", "annotations"}), label="named")
+TIER = Shape(frozenset({"severity", "budget", "burn_rate", "long", "short", "for", "labels", "annotations"}),
+             label="named")
 BUDGET_POLICY = Shape(frozenset({"description"}), frozenset({"threshold"}), label="named")
 THRESHOLD = Shape(frozenset({"remaining", "actions", "notify", "severity"}))
 RUNBOOK = Shape(frozenset({"summary", "url", "escalation", "links"}), frozenset({"step"}), label="named")
@@ -39,6 +40,7 @@ class TierSpec:
     scales: bool = False  # a built-in tier: its windows shrink with SLO windows shorter than the Workbook's
     labels: dict[str, str] = field(default_factory=dict)       # this tier's alert only; win over the policy's
     annotations: dict[str, str] = field(default_factory=dict)
+    for_s: int = 0        # the condition must hold this long before the alert fires (Prometheus `for`)
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def scaled_tier(tier: TierSpec, window_s: int) -> TierSpec:
     short_s = max(MIN_SHORT_S, _to_minute(tier.short_s * window_s / WORKBOOK_WINDOW_S))
     long_s = max(2 * short_s, _to_minute(tier.long_s * window_s / WORKBOOK_WINDOW_S))
     return TierSpec(tier.name, tier.severity, None, factor, long_s, short_s, tier.span, True, tier.labels,
-                    tier.annotations)
+                    tier.annotations, tier.for_s)
 
 
 def _to_minute(seconds: float) -> int:
@@ -107,7 +109,7 @@ def read_alert_policy(block: Block, diags: list[Diagnostic]) -> AlertPolicySpec:
     if not reader.blocks("tier"):
         diags.append(dg.make("RELC304", f"alert policy `{block.label}` has no `tier` blocks", block.kind_span,
                              hint="add tiers, or write `alert_policy = none` on SLOs that should not alert"))
-    annotations = _annotations(reader, diags)
+    annotations = read_annotations(reader, diags)
     return AlertPolicySpec(block.label or "", reader.string("description"), tuple(tiers),
                            reader.labels("labels", RESERVED_LABELS), annotations, origin(block.span),
                            read_guards(reader, diags))
@@ -161,11 +163,13 @@ def _read_tier(block: Block, diags: list[Diagnostic]) -> TierSpec | None:
                              f"long window ({human_duration(long_s)})", reader.attrs["short"].value.span,
                              hint="the Workbook uses a short window of 1/12 of the long one"))
         return None
+    for_s = reader.duration_s("for") if "for" in reader.attrs else 0
     return TierSpec(block.label, severity, budget, burn_rate, long_s, short_s, block.span,
-                    labels=reader.labels("labels", RESERVED_LABELS), annotations=_annotations(reader, diags))
+                    labels=reader.labels("labels", RESERVED_LABELS), annotations=read_annotations(reader, diags),
+                    for_s=for_s or 0)
 
 
-def _annotations(reader: Reader, diags: list[Diagnostic]) -> dict[str, str]:
+def read_annotations(reader: Reader, diags: list[Diagnostic]) -> dict[str, str]:
     """A policy's or tier's `annotations`, link annotations checked as links (a bad one is left out)."""
     annotations = reader.string_map("annotations", keys_are_labels=True)
     for key in ("runbook_url", "dashboard_url"):
@@ -206,7 +210,7 @@ def resolve_tier(tier: TierSpec, window_s: int, objective: Decimal, objective_sp
     return ir.AlertTier(name=tier.name, severity=tier.severity, burn_rate=float(burn_rate),
                              budget_consumed=float(consumed), long_window_s=tier.long_s,
                              short_window_s=tier.short_s, labels=dict(tier.labels),
-                             annotations=dict(tier.annotations))
+                             annotations=dict(tier.annotations), for_s=tier.for_s)
 
 
 def _below_sustainable(tier: TierSpec, burn_rate: Decimal, window_s: int, window_span: Span) -> Diagnostic:

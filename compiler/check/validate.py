@@ -8,10 +8,11 @@ from decimal import Decimal
 from relc.compiler import diagnostics as dg
 from relc.compiler.model import ir
 from relc.compiler.diagnostics import Diagnostic, Related, Span
-from relc.compiler.check.policies import (BUILTIN_POLICY, GUARD_KEYS, RESERVED_LABELS, WORKBOOK, AlertPolicySpec, read_alert_policy,
+from relc.compiler.check.policies import (BUILTIN_POLICY, GUARD_KEYS, RESERVED_LABELS, WORKBOOK, AlertPolicySpec, read_alert_policy, read_annotations,
                        read_budget_policy, read_guards, read_runbook, resolve_tier)
 from relc.compiler.check.dependencies import Written, check_dependencies, read_depends_on
 from relc.compiler.check.grouping import check_raw_grouping, read_group_by
+from relc.compiler.check.pyrra_policy import PYRRA_POLICY, pyrra_policy, reachable_tiers
 from relc.compiler.check.windows import read_window
 from relc.compiler.check.reader import Reader, Shape, check_name, origin
 from relc.compiler.resolve.sources import SourceSet
@@ -23,7 +24,7 @@ PACK_KEYWORDS = ("pack", "param", "use")
 SERVICE = Shape(frozenset({"description", "owner", "labels"}), frozenset({"slo"}), label="named")
 SLO_SHAPE = Shape(frozenset({"description", "objective", "window", "labels", "alert_policy", "budget_policy",
                              "runbook", "alert_name", "disable_tiers", "depends_on", "group_by",
-                             "timezone"}) | GUARD_KEYS, frozenset({"sli"}),
+                             "timezone", "annotations"}) | GUARD_KEYS, frozenset({"sli"}),
                   label="named")
 ALERT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -194,7 +195,7 @@ def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Defi
         return None
     return ir.SLO(name=block.label, service=service, description=reader.string("description"),
                        objective=float(objective), window_s=window.seconds, calendar=window.calendar,
-                       timezone=window.timezone, labels=dict(sorted(labels.items())), sli=sli,
+                       timezone=window.timezone, annotations=read_annotations(reader, diags), labels=dict(sorted(labels.items())), sli=sli,
                        alert_name=alert_name, alert_policy=policy, budget_policy=budget_policy, runbook=runbook,
                        datadog=datadog, depends_on=depends_on, group_by=group_by,
                        origin=origin(block.span))
@@ -237,16 +238,23 @@ def _alert_policy(reader: Reader, defs: _Definitions, objective: Decimal | None,
                                  reader.attrs[key].key_span, severity=dg.Severity.WARNING))
         return None
     spec = WORKBOOK
-    if value is not None and value.text != BUILTIN_POLICY:
+    if value is not None and value.text == PYRRA_POLICY and PYRRA_POLICY not in defs.alert_policies:
+        spec = pyrra_policy(window_s or 0)
+    elif value is not None and value.text != BUILTIN_POLICY:
         spec = defs.alert_policies.get(value.text)  # type: ignore[assignment]
         if spec is None:
-            known = list(defs.alert_policies) + [BUILTIN_POLICY, "none"]
+            known = list(defs.alert_policies) + [BUILTIN_POLICY, PYRRA_POLICY, "none"]
             diags.append(dg.make("RELC306", f"unknown alert policy `{value.text}`", value.span,
                                  hint=dg.did_you_mean(value.text, known) or f"alert policies: {', '.join(known)}"))
             return False
     if objective is None or window_s is None:
         return False
     objective_span = reader.attrs["objective"].value.span
+    if spec.name == PYRRA_POLICY and spec.origin is None:
+        spec, dropped = reachable_tiers(spec, objective)
+        diags.extend(dg.make("RELC311", f"Pyrra's `{t.name}` tier fires above {t.burn_rate}x, which an objective of "
+                             f"{reader.attrs['objective'].value.text} can never reach; relc leaves it out",
+                             objective_span, severity=dg.Severity.WARNING) for t in dropped)
     window_span = reader.attrs["window"].value.span if "window" in reader.attrs else reader.block.label_span
     before = len(diags)
     disabled = _disabled_tiers(reader, spec, diags)

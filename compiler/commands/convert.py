@@ -1,4 +1,4 @@
-"""`relc import sloth|openslo FILE...`: YAML specs to .relc source, checked by the validator before it is printed."""
+"""`relc import sloth|openslo|pyrra FILE...`: YAML specs to .relc source, checked by the validator before it is printed."""
 from __future__ import annotations
 
 import sys
@@ -14,7 +14,8 @@ from relc.compiler.syntax.tree import Module
 from relc.compiler.resolve.importers import load_yaml_modules, yamlpos
 
 FORMATS = {"sloth": ("Sloth", ("prometheus/v1", "sloth.slok.dev/v1", "openslo/v1alpha")),
-           "openslo": ("OpenSLO", ("openslo/v1", "openslo/v1alpha"))}
+           "openslo": ("OpenSLO", ("openslo/v1", "openslo/v1alpha")),
+           "pyrra": ("Pyrra", ("pyrra.dev/v1alpha1", "v1alpha1"))}
 
 
 def format_module(module: Module) -> str:
@@ -59,7 +60,8 @@ def _wrong_format(files: list[tuple[str, str]], fmt: str) -> list[Diagnostic]:
             for node in (doc.items if doc is not None and doc.kind == "seq" else (doc,)):
                 version = _version(node)
                 if version and not any(version == v for v in versions):
-                    other = "openslo" if version.startswith("openslo") else "sloth"
+                    other = ("openslo" if version.startswith("openslo") else
+                             "pyrra" if version in FORMATS["pyrra"][1] else "sloth")
                     out.append(dg.make("RELC603", f"this is not a {name} document ({version})", _where(node, path),
                                        hint=f"use `relc import {other}`"))
     return out
@@ -155,3 +157,15 @@ def import_openslo(files: tuple[str, ...], out: str | None, diag_format: str) ->
     Example: relc import openslo openslo/*.yaml -o slos.relc
     """
     _run("openslo", files, out, diag_format)
+
+
+@import_command.command("pyrra")
+@FILES
+@OUT
+@FORMAT
+def import_pyrra(files: tuple[str, ...], out: str | None, diag_format: str) -> None:
+    """Pyrra ServiceLevelObjectives (pyrra.dev/v1alpha1); alerts use relc's built-in `pyrra` policy.
+
+    Example: relc import pyrra slos/*.yaml -o slos.relc
+    """
+    _run("pyrra", files, out, diag_format)

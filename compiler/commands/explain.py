@@ -77,7 +77,8 @@ def tier_math(slo: ir.SLO, tier: ir.AlertTier) -> dict:
         "long_window_s": tier.long_window_s,
         "short_window_s": tier.short_window_s,
         "budget_consumed": _num(tier.budget_consumed),
-        "detect_total_outage_s": _num(tier.burn_rate * tier.long_window_s * budget),
+        "for_s": tier.for_s,
+        "detect_total_outage_s": _num(tier.burn_rate * tier.long_window_s * budget + tier.for_s),
         "detect_10x_s": _detect_at(tier, PROBE_BURN, budget),
         "reset_s": tier.short_window_s,
         "exhaustion_s": _num(slo.window_s / tier.burn_rate),
@@ -85,10 +86,11 @@ def tier_math(slo: ir.SLO, tier: ir.AlertTier) -> dict:
 
 
 def _detect_at(tier: ir.AlertTier, burn: float, budget: float) -> float | None:
-    """Seconds until the long window's burn rate passes the factor; None if it never does (the `>` is strict)."""
+    """Seconds until the long window's burn rate passes the factor (plus the tier's `for`); None if it never does
+    (the `>` is strict)."""
     if burn <= tier.burn_rate or burn * budget > 1:
         return None
-    return _num(tier.burn_rate * tier.long_window_s / burn)
+    return _num(tier.burn_rate * tier.long_window_s / burn + tier.for_s)
 
 
 def _no_data(policy: ir.AlertPolicy | None) -> dict | None:

@@ -88,6 +88,7 @@ class AlertTier:
     short_window_s: int
     labels: dict[str, str] = field(default_factory=dict)        # on this tier's alert only
     annotations: dict[str, str] = field(default_factory=dict)
+    for_s: int = 0                                               # Prometheus `for`: how long the condition holds
 
 
 @_node
@@ -172,6 +173,7 @@ class SLO:
     window_s: int                       # a calendar period's nominal length (7d, 30d, 90d)
     calendar: str = ""                  # week, month or quarter: the budget resets when each one starts
     timezone: str = ""                  # the IANA zone calendar periods start in; "" is UTC
+    annotations: dict[str, str] = field(default_factory=dict)   # on every alert of this SLO; win over policy's
     labels: dict[str, str] = field(default_factory=dict)
     sli: SLI
     alert_name: str

@@ -56,6 +56,7 @@ class Tier:
     factor: Fraction     # as written in the rule file, so the proof sees the same threshold
     long: int
     short: int
+    for_s: int = 0
 
 
 @dataclass
@@ -104,7 +105,7 @@ def plan(slo: ir.SLO) -> list[Scenario]:
     assert slo.alert_policy is not None
     series = grouped(source_series(slo.sli), slo.group_by)
     good_form = not (isinstance(slo.sli, ir.EventsSLI) and slo.sli.bad is not None)
-    tiers = [Tier(t.name, t.severity, Fraction(fmt_number(t.burn_rate)), t.long_window_s, t.short_window_s)
+    tiers = [Tier(t.name, t.severity, Fraction(fmt_number(t.burn_rate)), t.long_window_s, t.short_window_s, t.for_s)
              for t in slo.alert_policy.tiers]
     budget = Fraction(fmt_number(slo.error_budget))
     # events per input step: enough that whole bad events give burn rates within 0.1% of the aim,
@@ -227,7 +228,8 @@ def timeline(ctx: Context, name: str, tiers: list[Tier], bad: int, burn: Fractio
 
 
 def workbook(tier: Tier, t0: int, burn: Fraction, eval_s: int, input_s: int) -> tuple[Fraction, int, int]:
-    """Detection time t0 + f L / B; quiet until one input step before it; firing one evaluation after."""
+    """Detection time t0 + f L / B; quiet until one input step before it; firing one evaluation after, plus the
+    tier's `for` rounded up to whole evaluations (pending from the first true evaluation, firing once it held)."""
     detect = t0 + tier.factor * tier.long / burn
 
     def late(window: int) -> Fraction:  # g + f E / B for windows summed from recorded 5m rates
@@ -235,7 +237,8 @@ def workbook(tier: Tier, t0: int, burn: Fraction, eval_s: int, input_s: int) -> 
             return Fraction(0)
         return (math.ceil(BASE_WINDOW_S / eval_s) - 1) * eval_s + tier.factor * eval_s / burn
     short_ok = t0 + tier.factor * tier.short / burn + late(tier.short)
-    return detect, _floor(detect - input_s, eval_s), _floor(max(detect + late(tier.long), short_ok) + eval_s, eval_s)
+    firing = _floor(max(detect + late(tier.long), short_ok) + eval_s, eval_s)
+    return detect, _floor(detect - input_s, eval_s), firing + _ceil(tier.for_s, eval_s)
 
 
 def lag_of(window: int) -> int:

@@ -193,9 +193,12 @@ def burn_alert(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options:
     facts = facts or Facts(slo)
     labels = {"severity": tier.severity, "service": slo.service, "slo": slo.name, "alert_tier": tier.name,
               **policy.labels, **tier.labels, **slo.labels}
-    return _alert(slo.alert_name, burn_expr(tier, policy, facts), labels,
+    rule = _alert(slo.alert_name, burn_expr(tier, policy, facts), labels,
                   _burn_annotations(slo, tier, policy, options), policy, options, anchor=f"tier-{tier.name}", slo=slo,
                   own=tier.annotations)
+    if tier.for_s:
+        rule = {"alert": rule.pop("alert"), "expr": rule.pop("expr"), "for": _duration(tier.for_s), **rule}
+    return rule
 
 
 def burn_expr(tier: ir.AlertTier, policy: ir.AlertPolicy, facts: Facts) -> str:
@@ -306,8 +309,9 @@ def _alert(name: str, expr: str, labels: dict[str, str], notes: dict[str, str], 
     annotations["runbook_url"] = escape_template(runbook_url(slo, anchor, options))
     if options.dashboard_base_url:
         annotations["dashboard_url"] = escape_template(dashboard_url(slo, options))
-    for key, value in [*(policy.annotations.items() if policy else ()), *(own or {}).items()]:
-        annotations[key] = escape_template(value)  # the policy's (then the tier's) text wins, to reword summaries
+    for key, value in [*(policy.annotations.items() if policy else ()), *(own or {}).items(),
+                       *slo.annotations.items()]:
+        annotations[key] = escape_template(value)  # the policy's, the tier's, then the SLO's text wins
     return {"alert": name, "expr": expr, "labels": {k: escape_template(v) for k, v in labels.items()},
             "annotations": annotations}
 

@@ -1,4 +1,4 @@
-"""YAML front ends: Sloth and OpenSLO specs become relc syntax trees, so the one validator checks them all.
+"""YAML front ends: Sloth, OpenSLO and Pyrra specs become relc syntax trees, so the one validator checks them all.
 
 The trees' spans point at the YAML (file, line, column), so every diagnostic, the importers' own and the
 validator's, points at the line the user wrote. Entry points:
@@ -17,16 +17,17 @@ from pathlib import PurePath
 from relc.compiler import diagnostics as dg
 from relc.compiler.diagnostics import Diagnostic
 from relc.compiler.syntax.tree import Block, Module
-from relc.compiler.resolve.importers import openslo, sloth, tree
+from relc.compiler.resolve.importers import openslo, pyrra, sloth, tree
 from relc.compiler.resolve.importers.yamlpos import YNode, load_documents
 
 SLOTH_VERSION = "prometheus/v1"
 SLOTH_API = "sloth.slok.dev/v1"
 OPENSLO_APIS = ("openslo/v1", "openslo/v1alpha")
-_SNIFF = re.compile(r"^\s*-?\s*(?:version:\s*['\"]?prometheus/v\d|apiVersion:\s*['\"]?(?:sloth\.slok\.dev/|openslo))",
-                    re.M)
+_SNIFF = re.compile(r"^\s*-?\s*(?:version:\s*['\"]?prometheus/v\d|apiVersion:\s*['\"]?(?:sloth\.slok\.dev/|openslo"
+                    r"|pyrra\.dev/)|kind:\s*['\"]?ServiceLevelObjective\b)", re.M)
 RECOGNISED = ("version: prometheus/v1 (Sloth), apiVersion: sloth.slok.dev/v1 (Sloth PrometheusServiceLevel, "
-              "AlertWindows), apiVersion: openslo/v1 or openslo/v1alpha (OpenSLO)")
+              "AlertWindows), apiVersion: openslo/v1 or openslo/v1alpha (OpenSLO), apiVersion: pyrra.dev/v1alpha1 "
+              "(Pyrra ServiceLevelObjective)")
 
 
 def sniff(text: str) -> bool:
@@ -48,6 +49,7 @@ class _Collected:
     sloth_parts: list[tuple[str, sloth.SlothService]] = field(default_factory=list)
     blocks: list[tuple[str, Block]] = field(default_factory=list)
     openslo_docs: list[openslo.Document] = field(default_factory=list)
+    pyrra_slos: list[tuple[str, pyrra.PyrraSLO]] = field(default_factory=list)
 
 
 def load_yaml_modules(files: list[tuple[str, str]]) -> tuple[dict[str, Module], list[Diagnostic]]:
@@ -70,6 +72,8 @@ def load_yaml_modules(files: list[tuple[str, str]]) -> tuple[dict[str, Module], 
     for path, blk in seen.blocks:
         by_path[path].append(blk)
     for path, blk in openslo.convert(seen.openslo_docs, diags):
+        by_path[path].append(blk)
+    for path, blk in _pyrra_services(seen.pyrra_slos):
         by_path[path].append(blk)
     modules = {path: tree.module(path, blocks) for path, blocks in by_path.items()}
     return modules, list(dict.fromkeys(diags))  # objectives sharing an indicator report its problems once
@@ -115,6 +119,10 @@ def _dispatch(path: str, doc: YNode, seen: _Collected, diags: list[Diagnostic]) 
             seen.blocks.append((path, policy))
     elif api is not None and api.text in OPENSLO_APIS:
         seen.openslo_docs.append(openslo.Document(path, api.text, doc))
+    elif api is not None and api.text in pyrra.APIS and kind_text == pyrra.KIND:
+        found = pyrra.read_document(doc, diags)
+        if found is not None:
+            seen.pyrra_slos.append((path, found))
     else:
         _unrecognised(doc, api, kind_text, diags)
 
@@ -124,6 +132,19 @@ def _add_sloth(path: str, part: sloth.SlothService | None, seen: _Collected) -> 
         seen.sloth_parts.append((path, part))
     elif part is not None:
         seen.blocks.extend((path, p) for p in part.policies)
+
+
+def _pyrra_services(found: list[tuple[str, pyrra.PyrraSLO]]) -> list[tuple[str, Block]]:
+    """Pyrra objectives of one service (namespace) in one `service` block, in the file where it first appears."""
+    services: dict[str, tuple[str, list[pyrra.PyrraSLO]]] = {}
+    for path, slo in found:
+        services.setdefault(slo.service, (path, []))[1].append(slo)
+    out = []
+    for name, (path, slos) in services.items():
+        first = slos[0]
+        out.append((path, tree.block("service", name, [s.block for s in slos], first.block.span,
+                                     first.service_span, first.service_span)))
+    return out
 
 
 def _windows_name(path: str) -> str:

@@ -211,30 +211,30 @@ def window(query: YNode, counter: bool, diags: list[Diagnostic]) -> Value | None
 
     expr = promql_parser.parse(text)
     func = "rate" if counter else "sum_over_time"
-    if _plain_selector(expr):
-        return _selector_value(expr, query) if counter else tree.raw(f"{func}({text}[$window])", query.span)
+    if plain_selector(expr):
+        return selector_value(expr, query) if counter else tree.raw(f"{func}({text}[$window])", query.span)
     if type(expr).__name__ == "AggregateExpr" and str(expr.op) == "sum" and expr.param is None \
-            and _plain_selector(expr.expr):
-        return tree.raw(f"sum({func}({_selector_text(expr.expr)}[$window]))", query.span)
+            and plain_selector(expr.expr):
+        return tree.raw(f"sum({func}({selector_text(expr.expr)}[$window]))", query.span)
     diags.append(dg.make("RELC610", f"this query is windowed as the subquery {func}((...)[$window:])", query.span,
                          severity=dg.Severity.WARNING,
                          hint="a rate over an aggregate miscounts counter resets; " + WINDOW_HINT))
     return tree.raw(f"{func}(({text})[$window:])", query.span)
 
 
-def _plain_selector(expr) -> bool:
+def plain_selector(expr) -> bool:
     return (type(expr).__name__ == "VectorSelector" and bool(expr.name) and expr.offset is None
             and expr.at is None and not expr.matchers.or_matchers)
 
 
-def _selector_text(expr) -> str:
+def selector_text(expr) -> str:
     """A selector as relc renders one: `metric` alone when it has no matchers, not `metric{}`."""
     matchers = tuple(ir.LabelMatcher(name=m.name, op=MATCH_OPS[str(m.op).split(".")[-1]], value=m.value)
                      for m in expr.matchers.matchers if m.name != "__name__")
     return render_selector(ir.Selector(metric=expr.name, matchers=matchers))
 
 
-def _selector_value(expr, query: YNode) -> Value:
+def selector_value(expr, query: YNode) -> Value:
     matchers = tuple(Matcher(m.name, MATCH_OPS[str(m.op).split(".")[-1]], m.value, query.span)
                      for m in expr.matchers.matchers if m.name != "__name__")
     return Value("selector", SelectorLit(expr.name, matchers), query.span, expr.name)
