@@ -13,7 +13,7 @@ from relc.compiler.diagnostics import Diagnostic, Related
 from relc.compiler.model import ir
 from relc.compiler.syntax.tree import Attribute, Block
 
-RESERVED = ("service", "slo", "severity", "alert_tier", "le", "__name__")
+RESERVED = ("le", "__name__")
 
 
 def read_group_by(reader: Reader, labels: dict[str, str], diags: list[Diagnostic]) -> tuple[str, ...]:
@@ -35,7 +35,7 @@ def read_group_by(reader: Reader, labels: dict[str, str], diags: list[Diagnostic
         elif not LABEL_NAME.match(name) or name.startswith("__"):
             diags.append(dg.make("RELC307", f"`{name}` is not a valid label name", item.span))
         elif name in RESERVED:
-            diags.append(dg.make("RELC312", f"`{name}` cannot be a group label: relc sets it", item.span))
+            diags.append(dg.make("RELC312", f"`{name}` cannot be a group label", item.span))
         elif name in labels:
             diags.append(dg.make("RELC312", f"`{name}` is both a group label and a fixed label of this SLO",
                                  item.span, hint="a fixed label gives every group the same value; drop one"))
@@ -44,6 +44,10 @@ def read_group_by(reader: Reader, labels: dict[str, str], diags: list[Diagnostic
                                  related=(Related(found[name], "first listed here"),)))  # type: ignore[arg-type]
         else:
             found[name] = item.span
+            if name in ir.RELC_LABELS:
+                diags.append(dg.make("RELC312", f"`{name}` is also a label relc sets: each group's value is kept as "
+                                     f"`exported_{name}` on relc's series and alerts", item.span,
+                                     severity=dg.Severity.NOTE))
     return tuple(found)
 
 

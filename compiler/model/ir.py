@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from relc.compiler.units import human_duration, prom_duration
 
 _node = dataclass(slots=True, kw_only=True, frozen=True)
+RELC_LABELS = ("service", "slo", "severity", "alert_tier")   # labels relc puts on every series and alert it writes
 
 
 @_node
@@ -188,6 +189,12 @@ class SLO:
     @property
     def error_budget(self) -> float:
         return round(1.0 - self.objective, 15)
+
+    @property
+    def recorded_group_by(self) -> tuple[str, ...]:
+        """The group labels as relc's series carry them: a source label relc sets itself (`service`, `slo`, ...)
+        becomes `exported_<name>`, as Prometheus renames a target label that clashes with its own."""
+        return tuple(f"exported_{g}" if g in RELC_LABELS else g for g in self.group_by)
 
     @property
     def window_text(self) -> str:

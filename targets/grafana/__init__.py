@@ -166,7 +166,7 @@ def _group_variables(service: ir.Service) -> list[dict]:
     """A multi-value variable per group label of the service's grouped SLOs, its values read from the rules."""
     from relc.targets.grafana.queries import REMAINING, group_variable
 
-    labels = sorted({label for slo in service.slos for label in slo.group_by})
+    labels = sorted({label for slo in service.slos for label in slo.recorded_group_by})
     out = []
     for label in labels:
         query = f"label_values({REMAINING}{{service={quote(service.name)}}}, {label})"

@@ -22,7 +22,7 @@ SLO_VARIABLE = "${slo}"  # the service dashboards' SLO filter; alert dashboard_u
 def selector(slo: ir.SLO, filtered: bool = True) -> str:
     """`{service="...",slo="..."}`, plus the `$slo` filter on service dashboards so `var-slo` narrows the view,
     and for a grouped SLO a filter per group label, set by that label's dashboard variable."""
-    return _selector(slo.service, slo.name, filtered, slo.group_by)
+    return _selector(slo.service, slo.name, filtered, slo.recorded_group_by)
 
 
 @lru_cache(maxsize=1024)  # a dozen queries per SLO, one after another: quote each name once

@@ -53,7 +53,7 @@ def service_row(slo: ir.SLO, y: int, options: Options) -> tuple[list[dict], int]
     panels += tiers
     panels += _alerts_and_runbook(slo, y, options, links)
     if slo.group_by:
-        _name_groups(panels, slo.group_by)
+        _name_groups(panels, slo.recorded_group_by)
     return panels, y + 8
 
 

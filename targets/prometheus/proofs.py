@@ -248,7 +248,8 @@ def lag_of(window: int) -> int:
 
 def sanity(run: Run, tier: Tier, quiet_until: int, deadline: int, resolved: int) -> list[str]:
     """The model must agree with the Workbook times; a disagreement is written into the file."""
-    step, states = run.eval_s, run.states(tier)
+    step = run.eval_s
+    states = held(run.states(tier), math.ceil(tier.for_s / step))
     bad = [t for t in range(step, quiet_until + 1, step) if states[t // step] != "quiet"]
     bad += [deadline] if states[deadline // step] != "fire" else []
     bad += [resolved] if states[resolved // step] != "quiet" else []
@@ -259,7 +260,7 @@ def observe(ctx: Context, sc: Scenario, proven: list[Tier]) -> list[dict]:
     """What the model says about the other tiers, where both Prometheus range semantics agree."""
     checks, step, last = [], sc.run.eval_s, sc.run.end_s
     for tier in (t for t in ctx.tiers if t not in proven):
-        states = sc.run.states(tier)
+        states = held(sc.run.states(tier), math.ceil(tier.for_s / step))
         sel = alerts(ctx.slo, tier)
         unsure = [k for k, s in enumerate(states) if s != "quiet"]
         if not unsure:
@@ -287,6 +288,18 @@ def observe(ctx: Context, sc: Scenario, proven: list[Tier]) -> list[dict]:
     return checks
 
 
+def held(states: list[str], steps: int) -> list[str]:
+    """The alert's firing state from its condition's, for a tier with `for`: firing once the condition held at
+    `steps` evaluations before this one and this one; pending (not firing) until then."""
+    if not steps:
+        return states
+    out = []
+    for k in range(len(states)):
+        seen = states[k - steps:k + 1] if k >= steps else ["quiet"]
+        out.append("quiet" if "quiet" in seen else "fire" if all(s == "fire" for s in seen) else "?")
+    return out
+
+
 def grouped(series: list, group_by: tuple[str, ...]) -> list:
     """A grouped SLO's proof runs one group: every source series carries each group label (kept where the
     selector fixes it), and every asserted alert must carry it."""
@@ -305,7 +318,7 @@ PROOF_GROUP = "proof-group"
 def alerts(slo: ir.SLO, tier: Tier | None = None) -> str:
     matchers = [f"alertname={quote(slo.alert_name)}", 'alertstate="firing"', f"service={quote(slo.service)}",
                 f"slo={quote(slo.name)}"] + ([f"alert_tier={quote(tier.name)}"] if tier else [])
-    matchers += [f'{g}!=""' for g in slo.group_by]
+    matchers += [f'{g}!=""' for g in slo.recorded_group_by]
     return "ALERTS{" + ",".join(matchers) + "}"
 
 

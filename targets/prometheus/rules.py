@@ -8,7 +8,7 @@ from relc.compiler.check.promql import quote, render_selector
 from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_percent, prom_duration
 from relc.targets import Options
 from relc.targets.prometheus.calendar import PERIOD_BURN, PERIOD_RATIO, coverage_expr, period_days, period_rules
-from relc.targets.shared.promql_sli import Rates, by_clause, raw_error_ratio, slo_selector
+from relc.targets.shared.promql_sli import Rates, by_clause, keep_group_labels, raw_error_ratio, slo_selector
 
 BASE_WINDOW_S = 300           # short rates are recorded at 5m and everything long is summed from them
 DERIVED_FROM_S = 86400        # windows of a day or more are sums over the recorded 5m rates
@@ -63,8 +63,9 @@ class Facts:
     def __init__(self, slo: ir.SLO):
         self.sli = slo.sli
         self.group_by = slo.group_by
-        self.by = by_clause(slo.group_by)  # " by (tenant) " to keep one series per group, "" for one per SLO
-        self.on = f"on({', '.join(slo.group_by)})"
+        recorded = slo.recorded_group_by
+        self.by = by_clause(recorded)  # " by (tenant) " to keep one series per group, "" for one per SLO
+        self.on = f"on({', '.join(recorded)})"
         self.sel = slo_selector(slo)
         self.labels = base_labels(slo)
         self.exact = "{" + ",".join(f"{name}={quote(value)}" for name, value in self.labels.items()) + "}"
@@ -145,7 +146,8 @@ def _raw_ratio(slo: ir.SLO, window_s: int, sel: str, by: str = "") -> str:
     """A raw ratio gives no counts to sum, so long windows average the recorded 5m ratio (time-weighted)."""
     if window_s >= DERIVED_FROM_S:
         return _mean(ratio_name(BASE_WINDOW_S), sel, window_s, by)
-    return raw_error_ratio(slo.sli, window_s)  # type: ignore[arg-type]
+    renamed = tuple(g for g in slo.group_by if g in ir.RELC_LABELS)
+    return keep_group_labels(raw_error_ratio(slo.sli, window_s), renamed)  # type: ignore[arg-type]
 
 
 def metadata_rules(slo: ir.SLO, service: ir.Service, facts: Facts | None = None) -> list[dict]:
@@ -197,7 +199,7 @@ def burn_alert(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options:
                   _burn_annotations(slo, tier, policy, options), policy, options, anchor=f"tier-{tier.name}", slo=slo,
                   own=tier.annotations)
     if tier.for_s:
-        rule = {"alert": rule.pop("alert"), "expr": rule.pop("expr"), "for": _duration(tier.for_s), **rule}
+            rule = {"alert": rule.pop("alert"), "expr": rule.pop("expr"), **rule}
     return rule
 
 

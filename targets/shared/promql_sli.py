@@ -56,10 +56,11 @@ class Rates:
     """An SLI's bad- and total-event rates with the window left open: its selectors are rendered once, not per
     window (an SLO's rules read them over several windows)."""
 
-    __slots__ = ("_latency", "_total", "_counted", "_bad", "_native", "_by")
+    __slots__ = ("_latency", "_total", "_counted", "_bad", "_native", "_by", "_renamed")
 
     def __init__(self, sli: ir.EventsSLI | ir.LatencySLI, group_by: tuple[str, ...] = ()):
         self._by = by_clause(group_by)
+        self._renamed = tuple(g for g in group_by if g in ir.RELC_LABELS)
         self._latency = isinstance(sli, ir.LatencySLI)
         self._native = ""
         if isinstance(sli, ir.LatencySLI) and sli.native:
@@ -75,6 +76,10 @@ class Rates:
 
     def at(self, window_s: int) -> tuple[str, str]:
         """(bad, total) over the window, as bad_and_total writes them."""
+        bad, total = self._at(window_s)
+        return keep_group_labels(bad, self._renamed), keep_group_labels(total, self._renamed)
+
+    def _at(self, window_s: int) -> tuple[str, str]:
         window, by = _duration(window_s), self._by
         if self._native:
             selector, threshold = self._native
@@ -93,6 +98,14 @@ class Rates:
         """bad / total over the window, straight from the source."""
         bad, total = self.at(window_s)
         return f"({bad}) / ({total})"
+
+
+def keep_group_labels(expr: str, renamed: tuple[str, ...]) -> str:
+    """Copy group labels relc also sets (`service`, ...) to `exported_<name>` before relc's own value replaces them,
+    so each group keeps a series of its own."""
+    for name in renamed:
+        expr = f'label_replace({expr}, "exported_{name}", "$1", "{name}", "(.*)")'
+    return expr
 
 
 def _prepared(query: ir.Selector | ir.RawQuery) -> tuple[str, bool]:
