@@ -199,7 +199,7 @@ def burn_alert(slo: ir.SLO, tier: ir.AlertTier, policy: ir.AlertPolicy, options:
                   _burn_annotations(slo, tier, policy, options), policy, options, anchor=f"tier-{tier.name}", slo=slo,
                   own=tier.annotations)
     if tier.for_s:
-            rule = {"alert": rule.pop("alert"), "expr": rule.pop("expr"), **rule}
+        rule = {"alert": rule.pop("alert"), "expr": rule.pop("expr"), "for": _duration(tier.for_s), **rule}
     return rule
 
 
