@@ -103,10 +103,16 @@ def test_validator_diagnostics_land_on_the_yaml_line():
     assert errors(diags) == [("RELC301", 8, 16)]
 
 
-def test_no_customisation_uses_the_workbook_policy_and_both_disabled_means_none():
+def test_sloth_default_annotations_are_reproduced_and_both_disabled_means_none():
+    """A spec that leaves title and summary to Sloth gets Sloth's texts, with the names its templates fill in."""
     text = GETTING_STARTED.split("    alerting:")[0] + "    alerting:\n      name: Plain\n"
     project, _ = compile_yaml("a.yml", text)
-    assert project.slos()[0].alert_policy.name == "workbook"
+    policy = project.slos()[0].alert_policy
+    assert [t.budget_consumed for t in policy.tiers] == [0.02, 0.05, 0.1, 0.1]   # the Workbook's tiers
+    assert policy.tiers[0].annotations == {
+        "title": "(page) myservice requests-availability SLO error budget burn rate is too fast.",
+        "summary": "myservice requests-availability SLO error budget burn rate is over expected."}
+    assert policy.tiers[-1].annotations["title"].startswith("(ticket) ")
     text = GETTING_STARTED.split("    alerting:")[0] + (
         "    alerting:\n      page_alert:\n        disable: true\n      ticket_alert:\n        disable: true\n")
     project, _ = compile_yaml("a.yml", text)
@@ -122,13 +128,14 @@ def test_one_disabled_alert_keeps_the_other_tiers():
     assert [t.name for t in project.slos()[0].alert_policy.tiers] == ["page-fast", "page-slow"], diags
 
 
-def test_per_alert_labels_that_cannot_be_kept_are_warned_about():
+def test_per_alert_labels_land_on_that_alerts_tiers_only():
     text = GETTING_STARTED.replace("          severity: pageteam\n",
                                    "          severity: pageteam\n          routing_key: team\n")
     project, diags = compile_yaml("a.yml", text)
-    assert project is not None
-    warned = [d for d in diags if d.code == "RELC610"]
-    assert len(warned) == 1 and "routing_key" in warned[0].message and warned[0].span.line == 25
+    tiers = {t.name: t for t in project.slos()[0].alert_policy.tiers}
+    assert tiers["page-fast"].labels["routing_key"] == tiers["page-slow"].labels["routing_key"] == "team"
+    assert "routing_key" not in tiers["ticket-fast"].labels and "routing_key" not in tiers["ticket-slow"].labels
+    assert not [d for d in diags if d.code == "RELC610"]
 
 
 def test_labels_both_alerts_share_move_to_the_policy():
@@ -374,3 +381,56 @@ slos:
     assert project is not None, diags
     (service,) = project.services
     assert service.owner == "team-a" and service.slos[0].labels == {"owner": "team-a", "tier": "1"}
+
+
+def test_default_period_and_sloth_labels_from_relc_yaml(tmp_path):
+    """relc.yaml `sloth:` says what Sloth's --default-slo-period would, and keeps Sloth's labels on request."""
+    import subprocess
+
+    import yaml as pyyaml
+
+    (tmp_path / "slo.yml").write_text(GETTING_STARTED.replace("          severity: pageteam\n",
+                                                              "          severity: pageteam\n          routing_key: myteam\n"))
+    (tmp_path / "relc.yaml").write_text("sources: [slo.yml]\nsloth:\n  default_slo_period: 28d\n  labels: true\n")
+    proc = subprocess.run(["relc", "build", "-o", "out", "-t", "prometheus"], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "at a 28d period Sloth's ticket tier fires above 0.93x" in proc.stderr
+    rules = [r for g in pyyaml.safe_load((tmp_path / "out/prometheus/myservice.rules.yml").read_text())["groups"]
+             for r in g["rules"]]
+    info = next(r for r in rules if r.get("record") == "relc_slo_info")
+    assert info["labels"]["window"] == "28d" and info["labels"]["sloth_id"] == "myservice-requests-availability"
+    pages = [r for r in rules if r.get("alert") and r["labels"].get("alert_tier", "").startswith("page")]
+    assert pages and all(r["labels"]["sloth_severity"] == "page" and r["labels"]["sloth_slo"] ==
+                         "requests-availability" and r["labels"]["routing_key"] == "myteam" for r in pages)
+    tickets = [r for r in rules if r.get("alert") and r["labels"].get("alert_tier", "").startswith("ticket")]
+    assert tickets and all("routing_key" not in r["labels"] and r["labels"]["sloth_severity"] == "ticket"
+                           for r in tickets)
+
+
+def test_import_flags_match_the_config(tmp_path):
+    from click.testing import CliRunner
+
+    from relc.compiler.commands.cli import main
+
+    (tmp_path / "slo.yml").write_text(GETTING_STARTED)
+    result = CliRunner().invoke(main, ["import", "sloth", str(tmp_path / "slo.yml"), "--default-slo-period", "28d",
+                                       "--sloth-labels"])
+    assert result.exit_code == 0, result.output
+    assert "window = 28d" in result.stdout and 'sloth_severity = "page"' in result.stdout
+    bad = CliRunner().invoke(main, ["import", "sloth", str(tmp_path / "slo.yml"), "--default-slo-period", "soon"])
+    assert bad.exit_code == 2 and "not a duration" in bad.output
+
+
+def test_grouped_queries_make_a_grouped_slo_and_a_service_label_is_kept_as_exported_service():
+    text = GETTING_STARTED.replace('[{{.window}}]))\n', '[{{.window}}])) by (host)\n')
+    text = text.replace('[{{ .window }}]))\n', '[{{ .window }}])) by (host)\n')
+    text = text.replace('        category: "availability"\n', '        category: "availability"\n'
+                        '        service: "checkout"\n')
+    text = text.replace("name: MyServiceHighErrorRate", "name: api-availability")
+    project, diags = compile_yaml("g.yml", text)
+    assert project is not None, diags
+    slo = project.slos()[0]
+    assert slo.group_by == ("host",) and slo.alert_name == "api-availability"
+    assert slo.alert_policy.labels["exported_service"] == "checkout"
+    assert [d.code for d in diags if d.code == "RELC610" and "exported_service" in d.message] == ["RELC610"]

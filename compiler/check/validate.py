@@ -26,7 +26,7 @@ SLO_SHAPE = Shape(frozenset({"description", "objective", "window", "labels", "al
                              "runbook", "alert_name", "disable_tiers", "depends_on", "group_by",
                              "timezone", "annotations"}) | GUARD_KEYS, frozenset({"sli"}),
                   label="named")
-ALERT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+ALERT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]*\Z")   # what Prometheus and Sloth accept, less spaces and quotes
 
 
 @dataclass
@@ -178,7 +178,7 @@ def _slo(block: Block, service: str, service_labels: dict[str, str], defs: _Defi
     alert_name = reader.string("alert_name", default=_camel(service) + _camel(block.label) + "BudgetBurn")
     if not ALERT_NAME.match(alert_name):
         diags.append(dg.make("RELC307", f"`{alert_name}` is not a valid alert name",
-                             reader.attrs["alert_name"].value.span, hint="use letters, digits and `_`"))
+                             reader.attrs["alert_name"].value.span, hint="use letters, digits, `_`, `-`, `.` and `:`"))
     policy = _alert_policy(reader, defs, objective, window_s, diags)
     if isinstance(policy, ir.AlertPolicy) and policy.min_events and isinstance(sli, ir.RawSLI):
         where = reader.attrs["min_events"].value.span if "min_events" in reader.attrs else block.kind_span

@@ -94,11 +94,11 @@ def _sources(paths: tuple[str, ...], config) -> list[str]:
     raise click.UsageError(f"no PATH given, and {where}")
 
 
-def _compile(sources: list[str], progress, exclude=None):
+def _compile(sources: list[str], progress, exclude=None, imports=None):
     from relc.compiler.pipeline import compile_paths
 
     progress.stage("checking")
-    return compile_paths(sources, exclude, freeze=True)
+    return compile_paths(sources, exclude, freeze=True, imports=imports)
 
 # Commands that live in their own modules, imported only when invoked (or listed by --help).
 LAZY_COMMANDS: dict[str, str] = {
@@ -159,7 +159,7 @@ def check(paths: tuple[str, ...], config_path: str | None, no_config: bool, fmt:
     config = _config(config_path, no_config, fmt)
     sources = _sources(paths, config)
     with Progress() as progress:
-        result = _compile(sources, progress, config.exclusion)
+        result = _compile(sources, progress, config.exclusion, config.imports)
     _emit(result.diagnostics, {**config.texts, **result.texts}, fmt, all_warnings=all_warnings)
     if fmt == "text" and result.ok:
         slos = len(result.project.slos()) if result.project else 0
@@ -209,7 +209,8 @@ def build(paths: tuple[str, ...], out_dir: str | None, targets: tuple[str, ...],
     request = _build_request(config, targets, runbook_base_url, dashboard_base_url, settings)
     with Progress() as progress:
         staging = None if check_only else (out, started)
-        outputs, diagnostics, texts = _generate(sources, request, progress, config.exclusion, staging)
+        outputs, diagnostics, texts = _generate(sources, request, progress, config.exclusion, staging,
+                                                config.imports)
         texts.update(config.texts)
         tail, after = [], ""
         if outputs is not None:
@@ -260,14 +261,14 @@ def _build_request(config, targets, runbook_base_url, dashboard_base_url, settin
     return _BuildRequest(options, list(targets or config.targets), spans, bad)
 
 
-def _generate(sources: list[str], request: _BuildRequest, progress, exclude=None, staging=None):
+def _generate(sources: list[str], request: _BuildRequest, progress, exclude=None, staging=None, imports=None):
     """Compile and run the targets: (outputs or None on errors, sorted diagnostics, source texts).
 
     With `staging` (out_dir, start time) each target's files are written aside as soon as it is generated, in
     the worker that generated it; outputs then hold writer.Staged values, for _write_output to swap in."""
     from relc.compiler.output import build as builder
 
-    result = _compile(sources, progress, exclude)
+    result = _compile(sources, progress, exclude, imports)
     diagnostics = list(result.diagnostics) + request.bad
     outputs = None
     if result.ok and not request.bad:

@@ -30,6 +30,7 @@ class Config:
     options: dict[str, str] = field(default_factory=dict)
     prometheus: dict | None = None      # connection settings of the live commands, paths relative to the file
     alertmanager: dict | None = None
+    sloth: dict | None = None           # how to read Sloth specs: default_slo_period, labels
     spans: dict[str, Span] = field(default_factory=dict)  # target names and option keys -> where they were set
 
     @property
@@ -40,6 +41,18 @@ class Config:
         from relc.compiler.resolve.sources import Exclude
 
         return Exclude(Path(self.path).parent, self.exclude)
+
+    @property
+    def imports(self):
+        """The `sloth` block as the importers' settings; None (relc's defaults) without one."""
+        if not self.sloth:
+            return None
+        from relc.compiler.resolve.import_settings import DEFAULT, ImportSettings
+        from relc.compiler.units import parse_duration_ms
+
+        period = self.sloth.get("default_slo_period")
+        return ImportSettings(int(parse_duration_ms(period) // 1000) if period else DEFAULT.sloth_period_s,
+                              bool(self.sloth.get("labels", False)))
 
     @property
     def texts(self) -> dict[str, str]:
@@ -226,6 +239,7 @@ def _config(data: dict | None, root, path: Path, shown: str, text: str) -> Confi
         options=options,
         prometheus=_server(data.get("prometheus"), rebase),
         alertmanager=_server(data.get("alertmanager"), rebase),
+        sloth=data.get("sloth"),
         spans=_spans(root, shown),
     )
 

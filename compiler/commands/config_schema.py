@@ -86,6 +86,21 @@ SCHEMA: dict[str, Any] = {
             **_SERVER,
             "examples": [{"url": "http://alertmanager:9093"}],
         },
+        "sloth": {
+            "description": "How to read Sloth specs where Sloth leaves it to its command line.",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "default_slo_period": {"type": "string", "pattern": "^([0-9]+(ms|s|m|h|d|w|y))+$",
+                                       "description": "Sloth's --default-slo-period: the window of every Sloth "
+                                                      "SLO (30d when absent), e.g. 28d."},
+                "labels": {"type": "boolean",
+                           "description": "Keep Sloth's labels: sloth_id, sloth_service, sloth_slo on every series "
+                                          "and alert, sloth_severity on alerts, so routes and dashboards written "
+                                          "for Sloth's rules keep matching (false when absent)."},
+            },
+            "examples": [{"default_slo_period": "28d", "labels": True}],
+        },
         "options": {
             "description": "Target options, as -O TARGET.KEY=VALUE; `relc targets -v` lists them. -O on the "
                            "command line overrides a key set here.",

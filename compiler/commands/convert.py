@@ -30,11 +30,12 @@ def convert(path: str, text: str) -> tuple[str | None, list[Diagnostic]]:
     return convert_files([(path, text)])
 
 
-def convert_files(files: list[tuple[str, str]]) -> tuple[str | None, list[Diagnostic]]:
+def convert_files(files: list[tuple[str, str]], settings=None) -> tuple[str | None, list[Diagnostic]]:
     """Several YAML files as one .relc source, references resolved across them; None on errors."""
     from relc.compiler.check.validate import validate
+    from relc.compiler.resolve.import_settings import DEFAULT
 
-    modules, diags = load_yaml_modules(files)
+    modules, diags = load_yaml_modules(files, settings or DEFAULT)
     if not dg.has_errors(diags):
         _, more = validate(SourceSet(list(modules.values()), dict(files)))
         diags.extend(more)
@@ -79,7 +80,7 @@ def _where(node, path: str):
     return found.span if found is not None else dg.Span.point(path, 1, 1)
 
 
-def _run(fmt: str, files: tuple[str, ...], out: str | None, diag_format: str) -> None:
+def _run(fmt: str, files: tuple[str, ...], out: str | None, diag_format: str, settings=None) -> None:
     from relc.compiler.render.text import render_json, render_text, summary
 
     read, diags = [], []
@@ -93,7 +94,7 @@ def _run(fmt: str, files: tuple[str, ...], out: str | None, diag_format: str) ->
     diags.extend(_wrong_format(read, fmt))
     source = None
     if not dg.has_errors(diags):
-        source, more = convert_files(read)
+        source, more = convert_files(read, settings)
         diags.extend(more)
     if diag_format == "json":
         click.echo(render_json(diags), nl=False, err=out is None)
@@ -139,12 +140,25 @@ def import_command() -> None:
 @FILES
 @OUT
 @FORMAT
-def import_sloth(files: tuple[str, ...], out: str | None, diag_format: str) -> None:
+@click.option("--default-slo-period", "period", metavar="DURATION", default="30d", show_default=True,
+              help="Sloth's --default-slo-period: the window of every SLO, e.g. 28d.")
+@click.option("--sloth-labels", is_flag=True, help="Keep Sloth's labels (sloth_id, sloth_service, sloth_slo, "
+                                                   "sloth_severity) so routes written for Sloth keep matching.")
+def import_sloth(files: tuple[str, ...], out: str | None, diag_format: str, period: str, sloth_labels: bool) -> None:
     """Sloth specs (prometheus/v1, PrometheusServiceLevel, AlertWindows; OpenSLO v1alpha as Sloth reads it).
 
-    Example: relc import sloth slos/myservice.yml -o myservice.relc
+    Example: relc import sloth slos/myservice.yml --default-slo-period 28d -o myservice.relc
     """
-    _run("sloth", files, out, diag_format)
+    from relc.compiler.resolve.import_settings import ImportSettings
+    from relc.compiler.units import parse_duration_ms
+
+    try:
+        seconds = int(parse_duration_ms(period) // 1000)
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise click.BadParameter(f"{period!r} is not a duration like 28d", param_hint="--default-slo-period")
+    _run("sloth", files, out, diag_format, ImportSettings(seconds, sloth_labels))
 
 
 @import_command.command("openslo")

@@ -304,7 +304,7 @@ def explain_command(paths: tuple[str, ...], wanted: tuple[str, ...], fmt: str, c
     from relc.compiler.pipeline import compile_paths
 
     config = _config(config_path, no_config, "json" if fmt == "json" else "text")
-    result = compile_paths(_sources(paths, config), config.exclusion)
+    result = compile_paths(_sources(paths, config), config.exclusion, imports=config.imports)
     if not result.ok:
         _fail(result, fmt)
     slos = select(result.project, wanted)

@@ -46,7 +46,8 @@ class Session:
         self.config = _config(config_path, no_config, fmt)
         with Progress() as progress:
             progress.stage("checking")
-            result = compile_paths(_sources(paths, self.config), self.config.exclusion, freeze=True)
+            result = compile_paths(_sources(paths, self.config), self.config.exclusion, freeze=True,
+                                       imports=self.config.imports)
         self.texts = {**self.config.texts, **result.texts}
         if not result.ok:
             _emit(result.diagnostics, self.texts, fmt)

@@ -72,7 +72,7 @@ def test_command(paths: tuple[str, ...], keep_dir: str | None, config_path: str 
     from relc.compiler.pipeline import compile_paths
 
     config = _config(config_path, no_config, fmt)
-    result = compile_paths(_sources(paths, config), config.exclusion)
+    result = compile_paths(_sources(paths, config), config.exclusion, imports=config.imports)
     if not result.ok:
         _emit(result.diagnostics, result.texts, fmt)
         sys.exit(EXIT_ERRORS)

@@ -140,7 +140,7 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def resolve(inputs: list[str], exclude: Exclude | None = None) -> tuple[SourceSet, list[Diagnostic]]:
+def resolve(inputs: list[str], exclude: Exclude | None = None, imports=None) -> tuple[SourceSet, list[Diagnostic]]:
     """Load every input and everything it imports, each file once, reporting cycles and escapes."""
     entries, diags = discover(inputs, exclude=exclude)
     loader = _Loader()
@@ -150,7 +150,7 @@ def resolve(inputs: list[str], exclude: Exclude | None = None) -> tuple[SourceSe
     diags.extend(loader.diagnostics)
     specs = [file for file, _ in entries if file.suffix in YAML_SUFFIXES]
     if specs:
-        diags.extend(_load_specs(specs, loader.sources))
+        diags.extend(_load_specs(specs, loader.sources, imports))
     return loader.sources, diags
 
 
@@ -159,9 +159,11 @@ def uses_packs(sources: SourceSet) -> bool:
     return any(isinstance(i, Block) and i.kind in ("use", "pack") for m in sources.modules for i in m.items)
 
 
-def _load_specs(files: list[Path], sources: SourceSet) -> list[Diagnostic]:
-    """Sloth and OpenSLO YAML, read together so references across files resolve, as relc modules."""
+def _load_specs(files: list[Path], sources: SourceSet, imports=None) -> list[Diagnostic]:
+    """Sloth, OpenSLO and Pyrra YAML, read together so references across files resolve, as relc modules;
+    `imports` (ImportSettings) says what Sloth's command line would."""
     from relc.compiler.resolve.importers import load_yaml_modules
+    from relc.compiler.resolve.import_settings import DEFAULT
 
     texts, diags = [], []
     for file in dict.fromkeys(f.resolve() for f in files):
@@ -172,7 +174,7 @@ def _load_specs(files: list[Path], sources: SourceSet) -> list[Diagnostic]:
             diags.append(dg.make("RELC201", f"cannot read {shown}: {err}"))
         except UnicodeDecodeError as err:
             diags.append(dg.make("RELC201", f"cannot read {shown}: not UTF-8 (byte {err.start})"))
-    modules, more = load_yaml_modules(texts)
+    modules, more = load_yaml_modules(texts, imports or DEFAULT)
     sources.texts.update(dict(texts))
     sources.modules.extend(modules[path] for path, _ in texts if path in modules)
     return diags + more

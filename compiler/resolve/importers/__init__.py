@@ -18,6 +18,7 @@ from relc.compiler import diagnostics as dg
 from relc.compiler.diagnostics import Diagnostic
 from relc.compiler.syntax.tree import Block, Module
 from relc.compiler.resolve.importers import openslo, pyrra, sloth, tree
+from relc.compiler.resolve.import_settings import DEFAULT, ImportSettings
 from relc.compiler.resolve.importers.yamlpos import YNode, load_documents
 
 SLOTH_VERSION = "prometheus/v1"
@@ -49,13 +50,15 @@ class _Collected:
     sloth_parts: list[tuple[str, sloth.SlothService]] = field(default_factory=list)
     blocks: list[tuple[str, Block]] = field(default_factory=list)
     openslo_docs: list[openslo.Document] = field(default_factory=list)
+    settings: ImportSettings = DEFAULT
     pyrra_slos: list[tuple[str, pyrra.PyrraSLO]] = field(default_factory=list)
 
 
-def load_yaml_modules(files: list[tuple[str, str]]) -> tuple[dict[str, Module], list[Diagnostic]]:
+def load_yaml_modules(files: list[tuple[str, str]], settings: ImportSettings = DEFAULT
+                      ) -> tuple[dict[str, Module], list[Diagnostic]]:
     """Each readable file's module, by path; references and services are resolved across all of them."""
     diags: list[Diagnostic] = []
-    seen = _Collected()
+    seen = _Collected(settings=settings)
     for path, text in files:
         documents, problems = load_documents(path, text)
         diags.extend(problems)
@@ -107,12 +110,12 @@ def _dispatch(path: str, doc: YNode, seen: _Collected, diags: list[Diagnostic]) 
     kind_text = kind.text if kind is not None and kind.kind == "scalar" else ""
     if version is not None and api is None:
         if version.text == SLOTH_VERSION:
-            _add_sloth(path, sloth.read_document(doc, False, diags), seen)
+            _add_sloth(path, sloth.read_document(doc, False, diags, seen.settings), seen)
         else:
             diags.append(dg.make("RELC603", f"unsupported Sloth spec version `{version.text}`", version.span,
                                  hint=f"relc reads Sloth's `version: {SLOTH_VERSION}`"))
     elif api is not None and api.text == SLOTH_API and kind_text == "PrometheusServiceLevel":
-        _add_sloth(path, sloth.read_document(doc, True, diags), seen)
+        _add_sloth(path, sloth.read_document(doc, True, diags, seen.settings), seen)
     elif api is not None and api.text == SLOTH_API and kind_text == "AlertWindows":
         policy = sloth.window_policy(doc, _windows_name(path), diags)
         if policy is not None:

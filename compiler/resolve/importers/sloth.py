@@ -1,7 +1,9 @@
 """Sloth specs (prometheus/v1 and the PrometheusServiceLevel CRD) as relc syntax trees.
 
-Sloth's default SLO period is 30d and its default alert windows are the SRE Workbook's, which is relc's
-built-in `workbook` policy; `{{.window}}` in queries is relc's `$window`.
+Sloth's default SLO period is 30d (its `--default-slo-period`: relc.yaml `sloth.default_slo_period`, or
+`relc import sloth --default-slo-period`), its default alert windows are the SRE Workbook's, which is relc's
+built-in `workbook` policy; `{{.window}}` in queries is relc's `$window`; queries that all aggregate
+`by (...)` make a grouped SLO, one alert per group as in Sloth.
 """
 from __future__ import annotations
 
@@ -10,14 +12,14 @@ from dataclasses import dataclass, field
 
 from relc.compiler import diagnostics as dg
 from relc.compiler.diagnostics import Diagnostic, Span
-from relc.compiler.check.policies import WORKBOOK
 from relc.compiler.syntax.tree import Attribute, Block, Value
 from relc.compiler.units import parse_duration_ms
 from relc.compiler.resolve.importers import tree
 from relc.compiler.resolve.importers.fields import Fields
+from relc.compiler.resolve.import_settings import DEFAULT, ImportSettings
+from relc.compiler.resolve.importers.sloth_alerts import read_alerting
 from relc.compiler.resolve.importers.yamlpos import YNode
 
-SLOTH_WINDOW_S = 30 * 86400
 WINDOW_TEMPLATE = re.compile(r"\{\{-?\s*\.window\s*-?\}\}")
 PLAIN = {"error_query": "error_query", "total_query": "total_query", "error_ratio_query": "error_ratio_query",
          "page_alert": "page_alert", "ticket_alert": "ticket_alert", "slo_plugins": "slo_plugins"}
@@ -43,7 +45,8 @@ class SlothService:
     policies: list[Block] = field(default_factory=list)
 
 
-def read_document(doc: YNode, k8s: bool, diags: list[Diagnostic]) -> SlothService | None:
+def read_document(doc: YNode, k8s: bool, diags: list[Diagnostic],
+                  settings: ImportSettings = DEFAULT) -> SlothService | None:
     """A prometheus/v1 document, or a PrometheusServiceLevel manifest when `k8s`."""
     names = K8S if k8s else PLAIN
     if k8s:
@@ -74,11 +77,12 @@ def read_document(doc: YNode, k8s: bool, diags: list[Diagnostic]) -> SlothServic
             diags.append(dg.make("RELC605", f"each entry of `slos` must be a mapping, got {item.describe()}",
                                  item.span))
             continue
-        _read_slo(item, part, names, diags)
+        _read_slo(item, part, names, diags, settings)
     return part
 
 
-def _read_slo(node: YNode, part: SlothService, names: dict, diags: list[Diagnostic]) -> None:
+def _read_slo(node: YNode, part: SlothService, names: dict, diags: list[Diagnostic],
+              settings: ImportSettings) -> None:
     fields = Fields(node, "Sloth SLO", ("name", "description", "objective", "plugins", "labels", "sli", "alerting"),
                     diags, IGNORED)
     name = fields.string("name", required=True)
@@ -93,12 +97,21 @@ def _read_slo(node: YNode, part: SlothService, names: dict, diags: list[Diagnost
         items.append(tree.attr("description", tree.string(description.text, description.span),
                                fields.where("description")))
     items.append(tree.attr("objective", tree.percent(objective[0], objective[1].span), fields.where("objective")))
-    items.append(tree.attr("window", tree.duration_s(SLOTH_WINDOW_S, tree.point(node.span)), tree.point(node.span)))
+    items.append(tree.attr("window", tree.duration_s(settings.sloth_period_s, tree.point(node.span)),
+                           tree.point(node.span)))
     labels = fields.mapping("labels")
-    if labels is not None:
-        items.append(tree.attr("labels", tree.string_map(fields.string_pairs("labels"), labels.span),
+    pairs = fields.string_pairs("labels") if labels is not None else []
+    if settings.sloth_labels:  # Sloth's own labels on every series and alert, as its rules carry them
+        at = tree.point(node.span)
+        pairs += [(YNode("scalar", key, at), YNode("scalar", value, at)) for key, value in (
+            ("sloth_id", f"{part.name}-{name.text}"), ("sloth_service", part.name), ("sloth_slo", name.text))]
+    if pairs:
+        items.append(tree.attr("labels", tree.string_map(pairs, labels.span if labels is not None else node.span),
                                fields.where("labels")))
-    policy = _read_alerting(fields, part.name, name.text, names, diags, items)
+    group_by = _group_by(sli)
+    if group_by is not None:
+        items.append(group_by)
+    policy = read_alerting(fields, part.name, name.text, names, diags, items, settings)
     items.append(sli)
     part.slos.append(tree.block("slo", name.text, items, node.span, tree.point(node.span), name.span))
     if policy is not None:
@@ -139,6 +152,20 @@ def _read_sli(slo: Fields, names: dict, diags: list[Diagnostic]) -> Block | None
     return tree.block("sli", kind, items, node.span, slo.where("sli"), sli.where(kind))
 
 
+def _group_by(sli: Block):
+    """Queries that all aggregate `by (host)` make one SLO per host, as Sloth's alerts fire per host."""
+    from relc.compiler.check.grouping import outer_grouping
+
+    found = {outer_grouping(a.value.data) for a in sli.items if isinstance(a, Attribute)}
+    if len(found) != 1:
+        return None
+    (labels,) = found
+    if not labels:
+        return None
+    names = tuple(Value("ref", (label,), sli.span, label) for label in labels)
+    return tree.attr("group_by", Value("list", names, sli.span), tree.point(sli.span))
+
+
 def _query(fields: Fields, key: str):
     node = fields.string(key, required=True, hint="Sloth queries use `{{.window}}` where the range goes")
     if node is None:
@@ -172,99 +199,6 @@ def _check_plugins(fields: Fields, key: str, diags: list[Diagnostic]) -> None:
                 "code that relc does not run", ident.span,
                 hint="remove it and express its effect in relc (labels, an alert_policy); the core debug and "
                      "rule plugins are accepted and have no effect"))
-
-
-def _read_alerting(slo: Fields, service: str, name: str, names: dict, diags: list[Diagnostic],
-                   items: list) -> Block | None:
-    """alert_name and alert_policy attributes for one SLO, plus the policy block it needs, if any."""
-    node = slo.mapping("alerting")
-    if node is None:
-        items.append(tree.attr("alert_policy", tree.ref("none", tree.point(slo.span)), tree.point(slo.span)))
-        return None
-    alerting = Fields(node, "Sloth alerting", ("name", "labels", "annotations", names["page_alert"],
-                                               names["ticket_alert"]), diags, IGNORED)
-    page = _Alert(alerting, names["page_alert"], "page", diags)
-    ticket = _Alert(alerting, names["ticket_alert"], "ticket", diags)
-    if page.disabled and ticket.disabled:
-        items.append(tree.attr("alert_policy", tree.ref("none", page.disable_span), page.disable_span))
-        return None
-    alert_name = alerting.string("name")
-    if alert_name is not None:
-        items.append(tree.attr("alert_name", tree.string(alert_name.text, alert_name.span), alerting.where("name")))
-    labels = alerting.string_pairs("labels")
-    common = [(k, v) for k, v in labels if k.text != "severity"]
-    default = next((v for k, v in labels if k.text == "severity"), None)
-    enabled = [a for a in (page, ticket) if not a.disabled]
-    shared = _shared_extras(enabled)
-    for alert in enabled:
-        alert.report_dropped(shared, diags)
-        alert.severity = alert.severity or default
-    annotations = alerting.string_pairs("annotations")
-    custom = common or shared or annotations or len(enabled) == 1 or any(a.severity is not None for a in enabled)
-    if not custom:
-        return None
-    policy_name = re.sub(r"[^A-Za-z0-9_-]", "-", f"{service}-{name}")
-    policy_name = policy_name if policy_name[:1].isalpha() else f"sloth-{policy_name}"
-    items.append(tree.attr("alert_policy", tree.ref(policy_name, node.span), alerting.where("name")))
-    return _policy(policy_name, node, common + shared, annotations, enabled, alerting)
-
-
-class _Alert:
-    """page_alert or ticket_alert: whether it is on, its severity label, and its other labels and annotations."""
-
-    def __init__(self, alerting: Fields, key: str, kind: str, diags: list[Diagnostic]):
-        self.kind = kind
-        node = alerting.mapping(key)
-        fields = Fields(node, f"Sloth {key}", ("disable", "labels", "annotations"), diags, IGNORED)
-        self.disabled = bool(fields.boolean("disable")) if node is not None else False
-        self.disable_span = fields.where("disable") if node is not None else alerting.where(key)
-        labels = fields.string_pairs("labels") if node is not None else []
-        self.severity = next((v for k, v in labels if k.text == "severity"), None)
-        self.extras = [(k, v) for k, v in labels if k.text != "severity"]
-        self.annotations = fields.string_pairs("annotations") if node is not None else []
-
-    def report_dropped(self, shared: list, diags: list[Diagnostic]) -> None:
-        """Labels and annotations for this alert alone have no place in a relc policy: say so, do not drop silently."""
-        kept = {(k.text, v.text) for k, v in shared}
-        for key, value in [*self.extras, *self.annotations]:
-            if (key.text, value.text) in kept:
-                continue
-            what = "annotation" if (key, value) in self.annotations else "label"
-            diags.append(dg.make(
-                "RELC610", f"relc cannot set {what} `{key.text}` on {self.kind} alerts only; it is dropped", key.span,
-                severity=dg.Severity.WARNING,
-                hint="relc puts one set of labels and annotations on every tier of a policy; route on the "
-                     f"`severity` label instead (here \"{self.severity.text if self.severity else self.kind}\")"))
-
-
-def _shared_extras(enabled: list[_Alert]) -> list[tuple[YNode, YNode]]:
-    """Labels every enabled alert sets to the same value: relc can put those on the whole policy."""
-    if not enabled:
-        return []
-    first = enabled[0].extras
-    others = [{(k.text, v.text) for k, v in a.extras} for a in enabled[1:]]
-    return [(k, v) for k, v in first if all((k.text, v.text) in o for o in others)]
-
-
-def _policy(name: str, node: YNode, labels: list, annotations: list, enabled: list[_Alert],
-            alerting: Fields) -> Block:
-    """The workbook tiers of the enabled alerts, with Sloth's severities, labels and annotations."""
-    items = []
-    if labels:
-        items.append(tree.attr("labels", tree.string_map(labels, node.span), alerting.where("labels")))
-    if annotations:
-        where = alerting.where("annotations")
-        items.append(tree.attr("annotations", tree.string_map(annotations, where), where))
-    for alert in enabled:
-        severity = alert.severity.text if alert.severity is not None else alert.kind
-        where = alert.severity.span if alert.severity is not None else tree.point(node.span)
-        for tier in (t for t in WORKBOOK.tiers if t.severity == alert.kind):
-            tier_items = [tree.attr("severity", tree.string(severity, where), where),
-                          tree.attr("budget", tree.percent(tier.budget * 100, where), where),  # type: ignore[operator]
-                          tree.attr("long", tree.duration_s(tier.long_s, where), where),
-                          tree.attr("short", tree.duration_s(tier.short_s, where), where)]
-            items.append(tree.block("tier", tier.name, tier_items, where))
-    return tree.block("alert_policy", name, items, node.span, alerting.where("name"), tree.point(node.span))
 
 
 def service_blocks(parts: list[SlothService]) -> list[tuple[SlothService, Block]]:
