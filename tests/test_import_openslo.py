@@ -388,3 +388,61 @@ def test_convert_files_prints_one_relc_source():
     assert source is not None, diags
     assert "service web {" in source and "alert_policy availability-alerts {" in source
     assert "tier fast {" in source and "burn_rate = 14.4" in source and "window = 28d" in source
+
+
+SDK_SHAPES = """\
+apiVersion: openslo/v1
+kind: Service
+metadata:
+  name: web
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: web-availability
+spec:
+  service: web
+  indicator:
+    metadata: {name: web-errors}
+    spec:
+      ratioMetric:
+        counter: true
+        bad: {metricSource: {type: Thanos, spec: {promql: 'sum(rate(http_requests_total{code="500"}[{{.window}}]))'}}}
+        total: {metricSource: {type: AmazonPrometheus, spec: {query: 'sum(rate(http_requests_total[{{.window}}]))'}}}
+  timeWindow: [{duration: 28d, isRolling: true}]
+  budgetingMethod: Occurrences
+  objectives: [{target: 0.999}]
+  alertPolicies:
+    - kind: AlertPolicy
+      metadata: {name: fast}
+      spec:
+        notificationTargets: [{targetRef: pager}]
+        conditions:
+          - kind: AlertCondition
+            metadata: {name: fast-burn}
+            spec:
+              severity: page
+              condition: {kind: burnrate, op: gt, threshold: 14.4, lookbackWindow: 1h}
+"""
+
+
+def test_what_the_spec_and_its_sdk_accept_is_read():
+    """A Service without spec, PromQL-compatible source types, Nobl9's `promql`, and no `alertAfter` (0m: the
+    short window is a twelfth of the lookback, the Workbook's ratio)."""
+    project, diags = compile_one(SDK_SHAPES)
+    assert project is not None, diags
+    (slo,) = project.slos()
+    assert slo.sli.bad.promql == 'sum(rate(http_requests_total{code="500"}[$window]))'
+    (tier,) = slo.alert_policy.tiers
+    assert (tier.long_window_s, tier.short_window_s) == (3600, 300)
+    zero, _ = compile_one(SDK_SHAPES.replace("lookbackWindow: 1h}", "lookbackWindow: 1h, alertAfter: 0m}"))
+    assert zero.slos()[0].alert_policy.tiers[0].short_window_s == 300
+
+
+def test_a_composite_slo_is_refused_at_its_weight():
+    text = SDK_SHAPES.replace("objectives: [{target: 0.999}]",
+                              "objectives: [{target: 0.999, compositeWeight: 1}]")
+    project, diags = compile_one(text)
+    assert project is None
+    (diag,) = [d for d in diags if d.is_error]
+    assert diag.code == "RELC608" and "composite SLO" in diag.message and diag.span.line == 21

@@ -146,6 +146,13 @@ def _common(spec: Fields, slo: Obj, window, policy: Attribute, diags: list[Diagn
 def _objective(node: YNode, name: str, slo: Obj, spec: Fields, indicator: Obj | None, index: Index,
                common: tuple[list, list], diags: list[Diagnostic]) -> Block | None:
     objective = Fields(node, f"SLO `{slo.name}` objective", OBJECTIVE, diags, NOTE)
+    if objective.has("compositeWeight"):
+        diags.append(dg.make("RELC608", "a composite SLO (objectives weighted by `compositeWeight` into one error "
+                             "budget) cannot be compiled: a relc SLO has one SLI and one budget",
+                             objective.where("compositeWeight"),
+                             hint="write each objective as its own SLO; `depends_on` states how they bound each "
+                                  "other"))
+        return None
     target = _target(objective, diags)
     if indicator is not None:
         sli = v1_sli(indicator, objective, index, diags)

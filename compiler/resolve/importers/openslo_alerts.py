@@ -7,6 +7,8 @@ fire as soon as both windows agree; there is no separate `for:` delay.
 """
 from __future__ import annotations
 
+import re
+
 from relc.compiler import diagnostics as dg
 from relc.compiler.diagnostics import Diagnostic
 from relc.compiler.syntax.tree import Attribute, Block, Value
@@ -110,8 +112,12 @@ def _tier(condition: Obj, diags: list[Diagnostic]) -> Block | None:
     kind, op = fields.string("kind", required=True), fields.string("op")
     threshold = fields.number("threshold", required=True)
     long = shorthand(fields.string("lookbackWindow", required=True), "lookbackWindow", diags)
-    after = shorthand(fields.string("alertAfter", required=True), "alertAfter", diags)
-    if kind is None or threshold is None or long is None or after is None or not _supported(kind, op, diags):
+    after_node = fields.string("alertAfter")   # optional: 0m by the v1 README and the Go SDK
+    if after_node is not None and re.fullmatch(r"0+[smhdwMQY]?", after_node.text.strip()):
+        after_node = None
+    after = shorthand(after_node, "alertAfter", diags) if after_node is not None else None
+    if kind is None or threshold is None or long is None or (after_node is not None and after is None) \
+            or not _supported(kind, op, diags):
         return None
     items = [tree.attr("severity", tree.string(severity.text, severity.span), spec.where("severity")),
              tree.attr("burn_rate", tree.number(threshold[0], threshold[1].span), fields.where("threshold")),
@@ -120,8 +126,11 @@ def _tier(condition: Obj, diags: list[Diagnostic]) -> Block | None:
     return tree.block("tier", condition.name, items, condition.spec.span, condition.name_span, condition.name_span)
 
 
-def _short(long: Value, after: Value, diags: list[Diagnostic]) -> Value:
-    """`alertAfter` as the short window; when it is not shorter than the lookback, a twelfth of the lookback."""
+def _short(long: Value, after: Value | None, diags: list[Diagnostic]) -> Value:
+    """`alertAfter` as the short window; when it is absent (0m), a twelfth of the lookback, the Workbook's ratio;
+    when it is not shorter than the lookback, the same, with a warning."""
+    if after is None or not after.data:
+        return tree.duration_s(max(60, int(long.data // 12000)), long.span)  # type: ignore[operator]
     if after.data < long.data:  # type: ignore[operator]
         return after
     short = tree.duration_s(max(60, int(long.data // 12000)), after.span)  # type: ignore[operator]

@@ -116,7 +116,8 @@ def read_object(node: YNode, api: str, path: str, diags: list[Diagnostic]) -> Ob
 
 def _with_metadata(top: Fields, api: str, kind: str, path: str, diags: list[Diagnostic]) -> Obj | None:
     meta_node = top.mapping("metadata", required=True)
-    spec = top.mapping("spec", required=True)
+    optional = kind == "Service" and "spec" not in top.values  # the spec and the Go SDK need no Service spec
+    spec = YNode("map", (), tree.point(top.span)) if optional else top.mapping("spec", required=True)
     if meta_node is None or spec is None:
         return None
     return inline_object(meta_node, spec, api, kind, path, diags)

@@ -23,7 +23,10 @@ from relc.compiler.resolve.importers.openslo_model import NOTE, Index, Obj, spec
 from relc.compiler.resolve.importers.sloth import WINDOW_TEMPLATE
 from relc.compiler.resolve.importers.yamlpos import YNode
 
-PROMETHEUS = ("prometheus", "sloth")
+# Metric source types whose queries are PromQL (Nobl9 and the OpenSLO SDK name these); VictoriaMetrics' MetricsQL
+# extensions are reported where they do not parse as PromQL.
+PROMETHEUS = ("prometheus", "sloth", "amazonprometheus", "thanos", "mimir", "cortex", "victoriametrics",
+              "grafanacloud", "grafanamimir", "googlemanagedprometheus")
 MATCH_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
 BAD_SIDE = {"lt": ">=", "lte": ">", "gt": "<=", "gte": "<"}  # the objective says which samples are good
 WINDOW_HINT = "write `{{.window}}` where the range goes, e.g. sum(rate(http_requests_total[{{.window}}]))"
@@ -137,9 +140,11 @@ def data_source_type(data_source: Obj, diags: list[Diagnostic]) -> YNode | None:
 
 
 def _query_field(spec: YNode, diags: list[Diagnostic]) -> YNode | None:
-    query = spec.get("query")
+    """`query`, or Nobl9's `promql`."""
+    query = spec.get("query") or spec.get("promql")
     if query is None or query.kind != "scalar" or query.is_null or not query.text.strip():
-        diags.append(dg.make("RELC606", "a Prometheus metric source needs `query` (PromQL)", tree.point(spec.span)))
+        diags.append(dg.make("RELC606", "a Prometheus metric source needs `query` (or Nobl9's `promql`) with "
+                             "the PromQL", tree.point(spec.span)))
         return None
     return query
 
