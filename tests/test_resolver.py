@@ -78,3 +78,33 @@ def test_hidden_files_are_skipped_and_bom_is_accepted(tmp_path: Path):
     (tmp_path / "a.relc").write_bytes(b"\xef\xbb\xbf" + SERVICE.encode())
     result = compile_paths([str(tmp_path)])
     assert result.ok, result.diagnostics
+
+
+def test_a_search_says_what_it_left_out(tmp_path, monkeypatch):
+    """SLO specs in formats relc does not read get a note each, and a hidden folder holding specs gets one that
+    says how to include it; with nothing readable left, RELC204 says to look at the notes."""
+    from relc.compiler.pipeline import compile_paths
+
+    (tmp_path / ".openslo").mkdir()
+    (tmp_path / ".openslo" / "slo.yaml").write_text("apiVersion: openslo/v1\nkind: Service\nmetadata: {name: web}\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "x.relc").write_text("service {")
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "n9.yaml").write_text("apiVersion: n9/v1alpha\nkind: SLO\n")
+    (tmp_path / "infra" / "main.tf").write_text('resource "datadog_service_level_objective" "a" {}\n')
+    (tmp_path / "infra" / "other.tf").write_text('resource "aws_s3_bucket" "a" {}\n')
+    (tmp_path / "infra" / "values.yaml").write_text("replicas: 2\n")
+    monkeypatch.chdir(tmp_path)
+    result = compile_paths(["."])
+    notes = sorted((d.message, d.hint) for d in result.diagnostics if d.severity.name == "NOTE")
+    assert [m for m, _ in notes] == [
+        ".openslo is hidden, so directory searches skip it; it holds 1 spec file(s), e.g. .openslo/slo.yaml",
+        "infra/main.tf is not read: Terraform (datadog_service_level_objective); relc reads .relc, Sloth, OpenSLO "
+        "and Pyrra files",
+        "infra/n9.yaml is not read: it looks like a Nobl9 spec"]
+    assert "relc check .openslo" in notes[0][1]
+    assert [d.code for d in result.diagnostics if d.is_error] == ["RELC204"]
+    assert compile_paths([".openslo"]).ok
+    named = compile_paths(["infra/main.tf"])
+    assert [(d.code, d.message) for d in named.diagnostics] == [
+        ("RELC201", "cannot read infra/main.tf: a Terraform file, not .relc, Sloth, OpenSLO or Pyrra")]

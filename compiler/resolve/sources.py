@@ -14,6 +14,7 @@ from relc.compiler.syntax.tree import Block, Import, Module
 
 YAML_SUFFIXES = (".yml", ".yaml")
 SKIPPED_DIRS = {"_gen", "node_modules", "__pycache__"}
+FOREIGN_SUFFIXES = {".tf": "Terraform", ".hcl": "HCL", ".json": "JSON", ".toml": "TOML", ".jsonnet": "Jsonnet"}
 
 
 @dataclass
@@ -76,10 +77,15 @@ def discover(inputs: list[str], yaml: bool = True,
         if problem is not None:
             diags.append(dg.make("RELC201", f"cannot read {shown_name(raw)}: {problem}"))
         elif kind == "dir":
-            files = sorted(p for p in _walk(path) if _wanted(p, path, yaml, exclude))
+            hidden: list[Path] = []
+            every = sorted(_walk(path, hidden))
+            files = [p for p in every if _wanted(p, path, yaml, exclude)]
+            notes = _left_out(every, files, hidden, path, exclude) if yaml else []
             if not files:
-                what = ".relc, Sloth or OpenSLO files" if yaml else ".relc files"
-                diags.append(dg.make("RELC204", f"no {what} found under {raw}"))
+                what = ".relc, Sloth, OpenSLO or Pyrra files" if yaml else ".relc files"
+                diags.append(dg.make("RELC204", f"no {what} found under {raw}",
+                                     hint="see the notes for what was skipped" if notes else None))
+            diags.extend(notes)
             for file in files:
                 if _inside(file, path):
                     found.append((file, path))
@@ -112,10 +118,10 @@ def _is_spec(path: Path) -> bool:
         return False
 
 
-def _walk(root: Path):
+def _walk(root: Path, hidden: list[Path] | None = None):
     """Every file below root, in directories a search reads: not hidden or skipped ones, not relc's own output
     (a directory holding a build manifest, so `relc build proj -o proj/out` never reads what it wrote), and
-    each real directory once (a link back up is not followed round)."""
+    each real directory once (a link back up is not followed round). Hidden directories met go to `hidden`."""
     seen: set[str] = set()
     for top, dirs, files in os.walk(root, followlinks=True):
         real = os.path.realpath(top)
@@ -123,8 +129,39 @@ def _walk(root: Path):
             dirs[:] = []
             continue
         seen.add(real)
+        if hidden is not None:
+            hidden.extend(Path(top, d) for d in sorted(dirs) if d.startswith("."))
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
         yield from (Path(top, name) for name in files)
+
+
+def _left_out(every: list[Path], read: list[Path], hidden: list[Path], root: Path,
+              exclude: Exclude | None) -> list[Diagnostic]:
+    """Notes for what a search does not read but a user may expect it to: SLOs in other formats, hidden folders
+    holding specs."""
+    from relc.compiler.resolve.scan_notes import NOT_SPECS, foreign_note, specs_in
+
+    taken = set(read)
+    notes = []
+    for file in every:
+        if file in taken or file.suffix not in (*YAML_SUFFIXES, ".tf") or _skipped(file, root):
+            continue
+        if exclude is not None and exclude.matches(file):
+            continue
+        note = foreign_note(file, display_path(file))
+        if note is not None:
+            notes.append(note)
+    for folder in hidden:
+        if folder.name in NOT_SPECS or (exclude is not None and exclude.matches(folder)):
+            continue
+        found = specs_in(folder, _is_spec)
+        if found:
+            where = display_path(folder)
+            notes.append(dg.make(
+                "RELC204", f"{where} is hidden, so directory searches skip it; it holds {len(found)} spec "
+                f"file(s), e.g. {display_path(found[0])}", severity=dg.Severity.NOTE,
+                hint=f"name it on the command line (relc check {where}) or list it in relc.yaml `sources`"))
+    return notes
 
 
 def _skipped(path: Path, root: Path) -> bool:
@@ -145,7 +182,10 @@ def resolve(inputs: list[str], exclude: Exclude | None = None, imports=None) -> 
     entries, diags = discover(inputs, exclude=exclude)
     loader = _Loader()
     for file, root in entries:
-        if file.suffix not in YAML_SUFFIXES:
+        if file.suffix in FOREIGN_SUFFIXES:  # named on the command line: say what it is, not a .relc syntax error
+            diags.append(dg.make("RELC201", f"cannot read {display_path(file)}: a {FOREIGN_SUFFIXES[file.suffix]} "
+                                 "file, not .relc, Sloth, OpenSLO or Pyrra"))
+        elif file.suffix not in YAML_SUFFIXES:
             loader.load(file, root, stack=())
     diags.extend(loader.diagnostics)
     specs = [file for file, _ in entries if file.suffix in YAML_SUFFIXES]
