@@ -3,7 +3,8 @@ examples: a reader who pastes one sees what the page says, not an error.
 
 The blocks share one directory, a reader's checkout plus what the pages assume a project has: `relc.yaml` as
 docs/cli.md shows it (sources `slo/`, output `gen/`), `slo/` holding the shop example, a Sloth spec at
-`slos/myservice.yml`, OpenSLO files under `openslo/` and the example pack under `packs/`.
+`slos/myservice.yml`, OpenSLO files under `openslo/`, two of Pyrra's examples under `pyrra/` and the example
+pack under `packs/`.
 
 A block that cannot run in a test (it installs system packages, calls a vendor's API, or runs this very test
 suite) sits right under `<!-- sh: not run: REASON -->`, and the reason is required. A block that shows a
@@ -68,6 +69,9 @@ def sandbox(tmp_path_factory) -> Path:
     shutil.copy(ROOT / "tests" / "fuzz_seeds" / "sloth.yml", base / "slos" / "myservice.yml")
     (base / "openslo").mkdir()
     shutil.copy(ROOT / "tests" / "fuzz_seeds" / "openslo.yaml", base / "openslo" / "search.yaml")
+    (base / "pyrra").mkdir()
+    for name in ("prometheus-http.yaml", "caddy-response-latency.yaml"):
+        shutil.copy(ROOT / "tests" / "pyrra_compat" / "examples" / name, base / "pyrra" / name)
     (base / "relc.yaml").write_text(CONFIG.search((ROOT / "docs" / "cli.md").read_text()).group(1))
     return base
 
