@@ -160,7 +160,13 @@ def test_bad_group_labels_are_refused_at_the_name(tmp_path: Path):
     plain = RAW.replace('sum(rate(http_requests_total{code="500"}[$window])) by (route)',
                         'rate(http_requests_total{code="500"}[$window])').replace(
         "sum by (route) (rate(http_requests_total[$window]))", "rate(http_requests_total[$window])")
-    assert check(tmp_path, plain.replace("GROUP", "group_by = [severity]")) == [("RELC312", 5)]
+    assert check(tmp_path, plain.replace("GROUP", "group_by = [le]")) == [("RELC312", 5)]
+    # a label relc sets itself is kept as exported_<name>, with a note
+    path = tmp_path / "s.relc"
+    path.write_text(plain.replace("GROUP", "group_by = [severity]"))
+    result = compile_paths([str(path)])
+    assert result.ok and [(d.code, d.severity.name) for d in result.diagnostics] == [("RELC312", "NOTE")]
+    assert result.project.slos()[0].recorded_group_by == ("exported_severity",)
     assert check(tmp_path, plain.replace("GROUP", "group_by = [region]")) == [("RELC312", 5)]
     assert check(tmp_path, plain.replace("GROUP", "group_by = [a, a]")) == [("RELC314", 5)]
     assert check(tmp_path, plain.replace("GROUP", "group_by = []")) == [("RELC303", 5)]

@@ -56,6 +56,8 @@ def specs_in(folder: Path, is_spec) -> list[Path]:
             if seen > MAX_HIDDEN_FILES:
                 return out
             path = Path(top, name)
+            if not path.is_file():  # a FIFO or device is never opened
+                continue
             if path.suffix == ".relc" or (path.suffix in (".yml", ".yaml") and is_spec(path)):
                 out.append(path)
     return out

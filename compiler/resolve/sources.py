@@ -144,7 +144,8 @@ def _left_out(every: list[Path], read: list[Path], hidden: list[Path], root: Pat
     taken = set(read)
     notes = []
     for file in every:
-        if file in taken or file.suffix not in (*YAML_SUFFIXES, ".tf") or _skipped(file, root):
+        if file in taken or file.suffix not in (*YAML_SUFFIXES, ".tf") or _skipped(file, root) \
+                or not file.is_file():  # a FIFO or device is never opened
             continue
         if exclude is not None and exclude.matches(file):
             continue
