@@ -62,6 +62,9 @@ def reference(spec: dict) -> tuple[list[dict], list[dict]]:
     by = f" by ({', '.join(sorted(ind['grouping']))})" if ind.get("grouping") else ""
 
     def ratio(w: str) -> str:
+        if kind == "bool_gauge":  # the share of samples that are not 1
+            count = f"sum{by}(count_over_time({_sorted_selector(ind['metric'])}[{w}]))"
+            return f"({count} - sum{by}(sum_over_time({_sorted_selector(ind['metric'])}[{w}]))) / {count}"
         total = f"sum{by}(rate({_sorted_selector(ind['total']['metric'])}[{w}]))"
         if kind == "ratio":
             return f"sum{by}(rate({_sorted_selector(ind['errors']['metric'])}[{w}])) / {total}"
@@ -113,36 +116,60 @@ def test_every_pyrra_example_compiles_and_its_rules_pass_promtool(tmp_path: Path
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-# Every example relc's synthetic traffic can drive: ratio and latency indicators (all but the native histogram,
-# which promtool 2.42 cannot feed, and the bool gauge, which has no event counters).
+# Every example relc's synthetic traffic can drive: ratio and latency indicators (not the native histogram,
+# which promtool 2.42 cannot feed; the bool gauge has a test of its own below).
 PARITY = [(p.name, i) for p in EXAMPLES for i, doc in enumerate(d for d in yaml.safe_load_all(p.read_text()) if d)
           if not {"latencyNative", "bool_gauge"} & set(doc["spec"]["indicator"])]
 
 
 @pytest.mark.parametrize("name, index", PARITY, ids=[f"{n}#{i}" for n, i in PARITY])
 def test_alerts_fire_when_pyrras_would(tmp_path: Path, name: str, index: int):
-    promtool = require_tool("promtool")
-    from relc.targets import Options
-    from relc.targets.prometheus import render_service
     from relc.targets.prometheus.proofs import grouped
     from relc.targets.prometheus.synthetic import Run, source_series
 
+    spec, service, slo = _objective(name, index)
+    budget = 1 - slo.objective
+    n = max(1000, 10 ** math.ceil(math.log10(200 / budget)))   # events per step: bad ones in whole numbers
+    bad = max(1, round(min(15.0, 0.9 / budget) * budget * n))  # the fastest reachable tier trips
+    run = Run(n, ((0, ERROR_S, bad),), EVAL_S, END_S, slo.sli.kind != "events" or slo.sli.bad is None,
+              budget, STEP_S)
+    series = [{"series": s.text(), "values": run.values(s.role)}
+              for s in grouped(source_series(slo.sli), slo.group_by)]
+    _compare(tmp_path, spec, service, slo, series, bad / n / budget)
+
+
+def test_bool_gauge_alerts_fire_when_pyrras_would(tmp_path: Path):
+    """Pyrra's probe example: 100 probes of one target, 15 of them failing for 8h (a 15x burn at 99%)."""
+    spec, service, slo = _objective("prometheus-probe-success.yaml", 0)
+    steps = END_S // STEP_S
+    failing = ERROR_S // STEP_S
+    series = [{"series": f'probe_success{{target="shop",instance="probe-{i}"}}',
+               "values": f"0x{failing} 1x{steps - failing}" if i < 15 else f"1x{steps}"} for i in range(100)]
+    _compare(tmp_path, spec, service, slo, series, 15.0)
+
+
+ERROR_S, END_S = 8 * 3600, 20 * 3600   # errors for 8h, then recovery
+
+
+def _objective(name: str, index: int):
     path = DATA / "examples" / name
     spec = [d for d in yaml.safe_load_all(path.read_text()) if d][index]
     project = compile_paths([str(path)]).project
     service, slo = next((s, o) for s in project.services for o in s.slos if o.name == spec["metadata"]["name"])
+    return spec, service, slo
+
+
+def _compare(tmp_path: Path, spec: dict, service, slo, series: list[dict], burn: float) -> None:
+    """relc's rules and the reference on the same series: firing agrees per tier, and the tiers the burn trips
+    fire on both sides."""
+    promtool = require_tool("promtool")
+    from relc.targets import Options
+    from relc.targets.prometheus import render_service
+
     (tmp_path / "relc.yml").write_text(render_service(service, Options()))
     records, alerts = reference(spec)
     (tmp_path / "pyrra.yml").write_text(yaml.safe_dump({"groups": [
         {"name": "pyrra-reference", "rules": records + alerts}]}, sort_keys=False))
-    budget = 1 - slo.objective
-    n = max(1000, 10 ** math.ceil(math.log10(200 / budget)))   # events per step: bad ones in whole numbers
-    bad = max(1, round(min(15.0, 0.9 / budget) * budget * n))  # the fastest reachable tier trips
-    burn = bad / n / budget
-    error_s, end_s = 8 * 3600, 20 * 3600               # errors for 8h, then recovery
-    run = Run(n, ((0, error_s, bad),), EVAL_S, end_s, slo.sli.kind != "events" or slo.sli.bad is None,
-              budget, STEP_S)
-    series = grouped(source_series(slo.sli), slo.group_by)
     checks = []
     relc_alert = f'ALERTS{{alertname="{slo.alert_name}",alertstate="firing",slo="{slo.name}",long="%s"}}'
     ref_alert = 'ALERTS{alertname="PyrraReference",alertstate="firing",long="%s"}'
@@ -154,19 +181,17 @@ def test_alerts_fire_when_pyrras_would(tmp_path: Path, name: str, index: int):
         tier = reachable[long]
         tol = EVAL_S + (300 if tier.long_window_s >= 86400 or tier.short_window_s >= 86400 else 0)
         a, b = relc_alert % long, ref_alert % long
-        for t in range(tol, end_s - tol + 1, EVAL_S):
+        for t in range(tol, END_S - tol + 1, EVAL_S):
             for one, other in ((a, b), (b, a)):  # one firing at t-tol means the other fired within tol of it
                 checks.append({"expr": f"(count({one} offset {tol}s) or vector(0)) <= bool "
                                        f"(count(max_over_time({other}[{2 * tol}s])) or vector(0))",
                                "eval_time": f"{t}s", "exp_samples": [{"labels": "{}", "value": 1}]})
-        fires = burn * budget > alert_factor(alert) * budget   # the burn is above this tier's factor
-        if fires:
+        if burn > alert_factor(alert):   # the burn is above this tier's factor: both sides must fire
             for sel in (a, b):
-                checks.append({"expr": f"count(count_over_time({sel}[{end_s}s])) > bool 0", "eval_time": f"{end_s}s",
+                checks.append({"expr": f"count(count_over_time({sel}[{END_S}s])) > bool 0", "eval_time": f"{END_S}s",
                                "exp_samples": [{"labels": "{}", "value": 1}]})
     test = {"rule_files": ["relc.yml", "pyrra.yml"], "evaluation_interval": f"{EVAL_S}s",
-            "tests": [{"interval": f"{STEP_S}s", "promql_expr_test": checks,
-                       "input_series": [{"series": s.text(), "values": run.values(s.role)} for s in series]}]}
+            "tests": [{"interval": f"{STEP_S}s", "promql_expr_test": checks, "input_series": series}]}
     (tmp_path / "parity.test.yml").write_text(yaml.safe_dump(test, sort_keys=False))
     proc = subprocess.run([promtool, "test", "rules", "parity.test.yml"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=600)
