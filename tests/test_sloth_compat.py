@@ -4,7 +4,8 @@ Sloth (github.com/slok/sloth, Apache-2.0) is read in place from ../shared/peers/
 `examples/*.yml` specs and the rules it generated from them, `examples/_gen/*.yml` (period 30d).
 For each covered example, tests/sloth_compat/<example>.relc is the hand-written relc equivalent and
 tests/sloth_compat/scenarios.yml the synthetic traffic and the expected alerts. Each scenario is one
-`promtool test rules` run that loads Sloth's rules and relc's together (Sloth records `slo:*`, relc
+`promtool test rules` run that loads Sloth's rules and relc's together (relc's built from the hand-written
+equivalent, and again from the Sloth spec itself with Sloth's labels kept: variant `imported`) (Sloth records `slo:*`, relc
 `relc_slo:*`), feeds the same series to both and, at every evaluation step t, asserts per SLO and
 severity (Sloth: its alert with `sloth_severity`; relc: its alert with `severity`, any tier):
 
@@ -91,6 +92,17 @@ def relc_rules(source: str, out: Path) -> list[Path]:
     return sorted((out / "prometheus").glob("*.rules.yml"))
 
 
+def imported_rules(example: str, out: Path) -> list[Path]:
+    """relc's rules built from the Sloth spec itself, Sloth's labels kept (relc.yaml `sloth: {labels: true}`)."""
+    out.mkdir(parents=True, exist_ok=True)
+    config = out / "relc.yaml"
+    config.write_text(f"sources: [{SLOTH / 'examples' / example}]\nsloth: {{labels: true}}\n")
+    result = CliRunner().invoke(main, ["build", "--config", str(config), "-o", str(out / "build"),
+                                       "-t", "prometheus"])
+    assert result.exit_code == 0, result.output
+    return sorted((out / "build" / "prometheus").glob("*.rules.yml"))
+
+
 def expand(phases: list[dict]) -> list[dict]:
     """Flatten `{repeat: n, phases: [...]}` blocks."""
     flat = []
@@ -132,15 +144,17 @@ def tolerance(severity: str, step: int) -> int:
     return max(1, RELC_LONG_WINDOW_LAG_MIN // step) if severity == "ticket" else 1
 
 
-def step_check(example: dict, expected: dict, t: int, step: int, lag: int) -> str:
-    """A query for everything wrong at minute t, evaluated `lag` steps later (so it can look ahead)."""
+def step_check(example: dict, expected: dict, t: int, step: int, lag: int, imported: bool = False) -> str:
+    """A query for everything wrong at minute t, evaluated `lag` steps later (so it can look ahead). With
+    `imported`, relc's alerts come from the Sloth spec itself and carry Sloth's name and labels; relc's own
+    `alert_tier` label tells them apart."""
     clauses = []
     for slo, (sloth_name, relc_name) in example["slos"].items():
         service, name = slo.split("/")
         for sev in ("page", "ticket"):
-            sides = {"Sloth": f'alertname="{sloth_name}",sloth_service="{service}",sloth_slo="{name}",'
-                              f'sloth_severity="{sev}"',
-                     "relc": f'alertname="{relc_name}",severity="{sev}"'}
+            sloth = f'alertname="{sloth_name}",sloth_service="{service}",sloth_slo="{name}",sloth_severity="{sev}"'
+            sides = {"Sloth": sloth + ',alert_tier=""',
+                     "relc": sloth + ',alert_tier!=""' if imported else f'alertname="{relc_name}",severity="{sev}"'}
             for (a, sel_a), (b, sel_b) in (tuple(sides.items()), tuple(sides.items())[::-1]):
                 k = tolerance(sev, step)
                 near = " or ".join(firing(sel_b, j, step) for j in range(max(0, lag - k), lag + k + 1))
@@ -159,14 +173,14 @@ def step_check(example: dict, expected: dict, t: int, step: int, lag: int) -> st
     return " or ".join(clauses)
 
 
-def promtool_test(example: str, scenario_name: str, rule_files: list[Path]) -> dict:
+def promtool_test(example: str, scenario_name: str, rule_files: list[Path], imported: bool = False) -> dict:
     conf = SPEC["examples"][example]
     scenario = SPEC["families"][conf["family"]]["scenarios"][scenario_name]
     expected, phases, step = conf["expect"][scenario_name] or {}, expand(scenario["phases"]), minutes(scenario["step"])
     end = sum(minutes(p["for"]) for p in phases)
     lag = tolerance("ticket", step)
-    checks = [{"expr": step_check(conf, expected, t, step, lag), "eval_time": f"{t + lag * step}m", "exp_samples": []}
-              for t in range(0, end, step)]
+    checks = [{"expr": step_check(conf, expected, t, step, lag, imported), "eval_time": f"{t + lag * step}m",
+               "exp_samples": []} for t in range(0, end, step)]
     for check in scenario.get("checks", []):
         samples = [{"labels": "{}", "value": check["value"]}] if "value" in check else []
         checks.append({"expr": check["expr"], "eval_time": check["at"], "exp_samples": samples})
@@ -177,9 +191,11 @@ def promtool_test(example: str, scenario_name: str, rule_files: list[Path]) -> d
             "input_series": input_series(SPEC["families"][conf["family"]], phases, step), "promql_expr_test": checks}]}
 
 
-def run_case(example: str, scenario: str, rule_files: list[Path]) -> tuple[Path, subprocess.CompletedProcess]:
-    path = rule_files[0].parent / f"{scenario}.test.yml"
-    path.write_text(yaml.safe_dump(promtool_test(example, scenario, rule_files), sort_keys=False, width=1 << 16))
+def run_case(example: str, scenario: str, rule_files: list[Path], imported: bool = False
+             ) -> tuple[Path, subprocess.CompletedProcess]:
+    path = rule_files[0].parent / f"{scenario}{'-imported' if imported else ''}.test.yml"
+    path.write_text(yaml.safe_dump(promtool_test(example, scenario, rule_files, imported), sort_keys=False,
+                                   width=1 << 16))
     return path, subprocess.run([require_tool("promtool"), "test", "rules", str(path)], capture_output=True, text=True)
 
 
@@ -187,20 +203,25 @@ def run_case(example: str, scenario: str, rule_files: list[Path]) -> tuple[Path,
 def promtool_runs(request, tmp_path_factory) -> dict:
     """Run the selected scenarios' promtool tests in parallel (they take most of this module's time)."""
     require_tool("promtool")
-    wanted = [(i.callspec.params["example"], i.callspec.params["scenario"]) for i in request.session.items
-              if i.originalname == "test_relc_alerts_fire_when_sloths_do"]
+    wanted = [(i.callspec.params["example"], i.callspec.params["scenario"], i.callspec.params["variant"])
+              for i in request.session.items if i.originalname == "test_relc_alerts_fire_when_sloths_do"]
     rules = {}
-    for example, scenario in wanted:  # relc in-process is not thread-safe: build first
+    for example, scenario, variant in wanted:  # relc in-process is not thread-safe: build first
         sloth = tmp_path_factory.mktemp(scenario) / "sloth.rules.yml"
         sloth.write_text(yaml.safe_dump({"groups": sloth_groups(example)}, sort_keys=False))
-        rules[example, scenario] = [sloth, *relc_rules(SPEC["examples"][example]["relc"], sloth.parent / "relc")]
+        relc = (imported_rules(example, sloth.parent / "imported") if variant == "imported" else
+                relc_rules(SPEC["examples"][example]["relc"], sloth.parent / "relc"))
+        rules[example, scenario, variant] = [sloth, *relc]
     with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-        return dict(zip(wanted, pool.map(lambda case: run_case(*case, rules[case]), wanted)))
+        return dict(zip(wanted, pool.map(lambda case: run_case(case[0], case[1], rules[case], case[2] == "imported"),
+                                         wanted)))
 
 
+@pytest.mark.parametrize("variant", ["written", "imported"])
 @pytest.mark.parametrize("example,scenario", CASES, ids=[f"{e.rsplit('.', 1)[0]}-{s}" for e, s in CASES])
-def test_relc_alerts_fire_when_sloths_do(example: str, scenario: str, promtool_runs: dict):
-    path, proc = promtool_runs[example, scenario]
+def test_relc_alerts_fire_when_sloths_do(example: str, scenario: str, variant: str, promtool_runs: dict):
+    """`written`: the hand-written relc equivalent; `imported`: the Sloth spec itself, built by relc."""
+    path, proc = promtool_runs[example, scenario, variant]
     report = [re.sub(r'expr: ".*", time:', "time:", line) for line in (proc.stdout + proc.stderr).splitlines()
               if re.search(r"time:|got:|exp:|rror", line)]
     assert proc.returncode == 0, f"{path}:\n" + "\n".join(report[:90])
