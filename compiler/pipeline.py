@@ -29,12 +29,12 @@ class Compilation:
 
 
 def compile_paths(paths: list[str], exclude: Exclude | None = None, *, freeze: bool = False,
-                  imports=None) -> Compilation:
+                  imports=None, overlay=None) -> Compilation:
     """Run the front end; validation runs only when every file parsed, so errors do not cascade. `freeze=True`
     (the CLI, a short-lived process) leaves what it built out of cyclic garbage collection from then on;
     `imports` (ImportSettings) is what relc.yaml says about reading other tools' specs."""
     with gc_paused(freeze):
-        sources, diags = resolve(paths, exclude, imports)
+        sources, diags = resolve(paths, exclude, imports, overlay)
         if not diags and uses_packs(sources):
             from relc.compiler.resolve.packs_use import resolve_packs  # only projects that use packs pay for them
 

@@ -19,7 +19,7 @@ TARGET_MAY_USE = {"relc.compiler", "relc.compiler.model", "relc.compiler.model.i
 # Sloth/OpenSLO) and checking share a layer: importers check PromQL and policies as they read them.
 LAYERS = [("relc.grammar", "relc.compiler.diagnostics", "relc.compiler.units"), ("relc.compiler.syntax",),
           ("relc.compiler.model",), ("relc.compiler.resolve", "relc.compiler.check", "relc.compiler.render"),
-          ("relc.compiler.pipeline",), ("relc.compiler.output", "relc.targets"), ("relc.compiler.live",), ("relc.compiler.commands",),
+          ("relc.compiler.pipeline",), ("relc.compiler.output", "relc.targets"), ("relc.compiler.live",), ("relc.compiler.commands", "relc.compiler.lsp"),
           ("relc.compiler.entry", "relc.compiler.__main__")]
 
 

@@ -112,6 +112,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "report": "relc.compiler.commands.live:report_command",
     "gate": "relc.compiler.commands.live_decide:gate_command",
     "replay": "relc.compiler.commands.live_decide:replay_command",
+    "lsp": "relc.compiler.commands.lsp:lsp_command",
 }
 
 

@@ -178,10 +178,12 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def resolve(inputs: list[str], exclude: Exclude | None = None, imports=None) -> tuple[SourceSet, list[Diagnostic]]:
-    """Load every input and everything it imports, each file once, reporting cycles and escapes."""
+def resolve(inputs: list[str], exclude: Exclude | None = None, imports=None,
+            overlay: dict[Path, str] | None = None) -> tuple[SourceSet, list[Diagnostic]]:
+    """Load every input and everything it imports, each file once, reporting cycles and escapes. `overlay`
+    (resolved path -> text) stands in for files an editor holds unsaved (the language server)."""
     entries, diags = discover(inputs, exclude=exclude)
-    loader = _Loader()
+    loader = _Loader(overlay or {})
     for file, root in entries:
         if file.suffix in FOREIGN_SUFFIXES:  # named on the command line: say what it is, not a .relc syntax error
             diags.append(dg.make("RELC201", f"cannot read {display_path(file)}: a {FOREIGN_SUFFIXES[file.suffix]} "
@@ -191,7 +193,7 @@ def resolve(inputs: list[str], exclude: Exclude | None = None, imports=None) -> 
     diags.extend(loader.diagnostics)
     specs = [file for file, _ in entries if file.suffix in YAML_SUFFIXES]
     if specs:
-        diags.extend(_load_specs(specs, loader.sources, imports))
+        diags.extend(_load_specs(specs, loader.sources, imports, overlay or {}))
     return loader.sources, diags
 
 
@@ -200,7 +202,7 @@ def uses_packs(sources: SourceSet) -> bool:
     return any(isinstance(i, Block) and i.kind in ("use", "pack") for m in sources.modules for i in m.items)
 
 
-def _load_specs(files: list[Path], sources: SourceSet, imports=None) -> list[Diagnostic]:
+def _load_specs(files: list[Path], sources: SourceSet, imports=None, overlay: dict | None = None) -> list[Diagnostic]:
     """Sloth, OpenSLO and Pyrra YAML, read together so references across files resolve, as relc modules;
     `imports` (ImportSettings) says what Sloth's command line would."""
     from relc.compiler.resolve.importers import load_yaml_modules
@@ -209,6 +211,9 @@ def _load_specs(files: list[Path], sources: SourceSet, imports=None) -> list[Dia
     texts, diags = [], []
     for file in dict.fromkeys(f.resolve() for f in files):
         shown = display_path(file)
+        if overlay and file in overlay:
+            texts.append((shown, overlay[file]))
+            continue
         try:
             texts.append((shown, read_regular(file).decode("utf-8-sig")))
         except Unreadable as err:
@@ -222,7 +227,8 @@ def _load_specs(files: list[Path], sources: SourceSet, imports=None) -> list[Dia
 
 
 class _Loader:
-    def __init__(self) -> None:
+    def __init__(self, overlay: dict[Path, str] | None = None) -> None:
+        self.overlay = overlay or {}
         self.sources = SourceSet()
         self.diagnostics: list[Diagnostic] = []
         self.done: set[Path] = set()
@@ -248,6 +254,12 @@ class _Loader:
     def _parse_file(self, file: Path, via: Import | None) -> Module | None:
         shown = display_path(file)
         where = via.span if via else None
+        if file.resolve() in self.overlay:
+            text = one_newline(self.overlay[file.resolve()])
+            self.sources.texts[shown] = text
+            module, diags = parse(shown, text)
+            self.diagnostics.extend(diags)
+            return module
         try:
             data = read_regular(file)
         except Unreadable as err:
