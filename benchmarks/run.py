@@ -32,9 +32,22 @@ import generate  # noqa: E402
 import peers  # noqa: E402
 
 
-def relc_command() -> list[str]:
-    """The installed `relc` script next to this Python (a pyenv shim would add its own start-up)."""
-    script = Path(sys.executable).with_name("relc")
+def relc_venv(work: Path) -> Path:
+    """relc installed from this checkout (not editable) in a fresh venv under WORK, as users install it and as the
+    peers are installed: this machine's global Python may start slowly (site-packages .pth files), which would
+    be charged to relc alone. Returns the venv's python."""
+    venv = work / "relc-venv"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(ROOT)],
+                   check=True)
+    return python
+
+
+def relc_command(python: str = sys.executable) -> list[str]:
+    """The installed `relc` script next to the Python (a pyenv shim would add its own start-up)."""
+    script = Path(python).with_name("relc")
     if script.exists():
         return [str(script)]
     found = shutil.which("relc")
@@ -296,20 +309,23 @@ def main() -> int:
     ap.add_argument("--targets", nargs="*", default=None, help="targets to build one by one (default: all)")
     ap.add_argument("--pythonpath", default=None,
                     help="a directory holding another relc/ package tree to time instead (e.g. an older version)")
+    ap.add_argument("--global-python", action="store_true",
+                    help="time the relc installed beside this Python instead of a fresh venv of this checkout")
     args = ap.parse_args()
     bench_env(args.work, args.pythonpath)
     args.sizes = args.sizes or ([10, 100] if args.quick else [10, 100, 1000, 10_000])
     args.work.mkdir(parents=True, exist_ok=True)
     remove_spent(args.work)
-    relc = relc_command()
+    python = sys.executable if args.global_python or args.pythonpath else str(relc_venv(args.work))
+    relc = relc_command(python)
     warm_up(relc, args.work)
     targets = target_names(relc) if args.targets is None else args.targets
     report = {"machine": machine(), "targets": targets, "peer_limits": peers.LIMITS, "runs": args.runs,
-              "pythonpath": args.pythonpath}
+              "pythonpath": args.pythonpath, "relc_python": python}
     print("baselines", file=sys.stderr)
-    report["baselines"] = [measure("python -c pass", [sys.executable, "-c", "pass"], args.runs),
+    report["baselines"] = [measure("python -c pass", [python, "-c", "pass"], args.runs),
                            measure("python -c 'import relc.compiler.commands.cli'",
-                                   [sys.executable, "-c", "import relc.compiler.commands.cli"], args.runs),
+                                   [python, "-c", "import relc.compiler.commands.cli"], args.runs),
                            measure(f"calibration loop: python -c '{CALIBRATION[-1]}'", CALIBRATION, args.runs)]
     report["shop_check"] = measure("relc check examples/shop", relc + ["check", "examples/shop"], args.runs)
     try:
