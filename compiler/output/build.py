@@ -24,9 +24,10 @@ def generate(project: ir.Project, requested: list[str], options, *, spans: dict[
     from relc import targets as registry
 
     spans = spans or {}
-    available = registry.names()
     explicit = bool(requested)
     names = list(dict.fromkeys(requested)) if explicit else sorted(registry.BUILTIN)
+    # plug-ins are looked up (importlib.metadata scans every installed package) only for names not built in
+    available = sorted(registry.BUILTIN) if all(n in registry.BUILTIN for n in names) else registry.names()
     diags: list[Diagnostic] = []
     unknown = [n for n in names if n not in available]
     for name in unknown:
