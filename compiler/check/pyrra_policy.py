@@ -32,9 +32,13 @@ def pyrra_policy(window_s: int) -> AlertPolicySpec:
 
 
 def _minutes(window_s: int, divisor: int) -> int:
-    """window / divisor rounded to the minute, halves away from zero (Go's Duration.Round)."""
-    minutes = (Decimal(window_s) / divisor / 60).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return int(minutes) * 60
+    """window / divisor rounded to the minute."""
+    return round_minute(Decimal(window_s) / divisor)
+
+
+def round_minute(seconds: Decimal) -> int:
+    """Seconds rounded to the minute, halves away from zero (Go's Duration.Round)."""
+    return int((seconds / 60).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * 60
 
 
 def _go_duration(seconds: int) -> str:

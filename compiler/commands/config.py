@@ -47,12 +47,9 @@ class Config:
         """The `sloth` block as the importers' settings; None (relc's defaults) without one."""
         if not self.sloth:
             return None
-        from relc.compiler.resolve.import_settings import DEFAULT, ImportSettings
-        from relc.compiler.units import parse_duration_ms
+        from relc.compiler.resolve.import_settings import sloth_settings
 
-        period = self.sloth.get("default_slo_period")
-        return ImportSettings(int(parse_duration_ms(period) // 1000) if period else DEFAULT.sloth_period_s,
-                              bool(self.sloth.get("labels", False)))
+        return sloth_settings(self.sloth.get("default_slo_period"), bool(self.sloth.get("labels", False)))
 
     @property
     def texts(self) -> dict[str, str]:

@@ -149,16 +149,14 @@ def import_sloth(files: tuple[str, ...], out: str | None, diag_format: str, peri
 
     Example: relc import sloth slos/myservice.yml --default-slo-period 28d -o myservice.relc
     """
-    from relc.compiler.resolve.import_settings import ImportSettings
-    from relc.compiler.units import parse_duration_ms
+    from relc.compiler.resolve.import_settings import sloth_settings
 
     try:
-        seconds = int(parse_duration_ms(period) // 1000)
+        settings = sloth_settings(period, sloth_labels)
     except ValueError:
-        seconds = 0
-    if seconds <= 0:
-        raise click.BadParameter(f"{period!r} is not a duration like 28d", param_hint="--default-slo-period")
-    _run("sloth", files, out, diag_format, ImportSettings(seconds, sloth_labels))
+        raise click.BadParameter(f"{period!r} is not a duration like 28d", param_hint="--default-slo-period") \
+            from None
+    _run("sloth", files, out, diag_format, settings)
 
 
 @import_command.command("openslo")

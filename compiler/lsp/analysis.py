@@ -53,28 +53,23 @@ def analyse(root: Path, overlay: dict[Path, str]) -> Analysis:
                                imports=config.imports if config else None)
     finally:
         os.chdir(here)
-    modules = _modules(root, overlay, sources, config)
-    analysis = Analysis(root, result.project, _absolute(result.diagnostics, root), modules)
+    analysis = Analysis(root, result.project, _absolute(result.diagnostics, root), _modules(root, result.texts))
     _index(analysis)
     return analysis
 
 
-def _modules(root: Path, overlay: dict[Path, str], sources: list[str], config) -> dict[str, Module]:
-    """The syntax tree of every .relc file of the project, by absolute path (the index reads them)."""
-    from relc.compiler.resolve.sources import discover
+def _modules(root: Path, texts: dict[str, str]) -> dict[str, Module]:
+    """The syntax tree of every .relc file the compilation read, by absolute path, so every span the index keeps
+    names its file wherever the server runs (the texts are the compiler's, editor overlay included)."""
     from relc.compiler.syntax.parser import parse
 
     found: dict[str, Module] = {}
-    entries, _ = discover([str(root / s) for s in sources], yaml=False, exclude=config.exclusion if config else None)
-    for file, _root in entries:
-        path = str(file.resolve())
-        try:
-            text = overlay.get(file.resolve()) or file.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError):
-            continue
-        module, _ = parse(path, text)
-        if module is not None:
-            found[path] = module
+    for shown, text in texts.items():
+        if shown.endswith(".relc"):
+            path = str((root / shown).resolve())
+            module, _ = parse(path, text)
+            if module is not None:
+                found[path] = module
     return found
 
 

@@ -48,6 +48,13 @@ def _overlay(ls: RelcServer) -> dict[Path, str]:
     return {path_of(uri): doc.source for uri, doc in ls.workspace.text_documents.items()}
 
 
+def _at(ls: RelcServer, params) -> tuple[Analysis, object, int, int]:
+    """The analysis, the document's syntax tree (None if it does not parse) and the cursor, 1-based."""
+    analysis, path = _analysis(ls, params.text_document.uri)
+    pos = params.position
+    return analysis, analysis.modules.get(path), pos.line + 1, pos.character + 1
+
+
 def _analysis(ls: RelcServer, uri: str) -> tuple[Analysis, str]:
     """The project analysis for a document (computed now if there is none yet), and the document's path."""
     path = path_of(uri)
@@ -121,28 +128,22 @@ def did_save(ls: RelcServer, params: types.DidSaveTextDocumentParams) -> None:
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 def hover(ls: RelcServer, params: types.HoverParams) -> types.Hover | None:
-    analysis, path = _analysis(ls, params.text_document.uri)
-    module = analysis.modules.get(path)
-    pos = params.position
-    text = features.hover(analysis, module, pos.line + 1, pos.character + 1) if module else None
+    analysis, module, line, col = _at(ls, params)
+    text = features.hover(analysis, module, line, col) if module else None
     return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text)) if text else None
 
 
 @server.feature(types.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: RelcServer, params: types.DefinitionParams) -> types.Location | None:
-    analysis, path = _analysis(ls, params.text_document.uri)
-    module = analysis.modules.get(path)
-    pos = params.position
-    span = features.definition(analysis, module, pos.line + 1, pos.character + 1) if module else None
+    analysis, module, line, col = _at(ls, params)
+    span = features.definition(analysis, module, line, col) if module else None
     return to_location(span) if span else None
 
 
 @server.feature(types.TEXT_DOCUMENT_REFERENCES)
 def references(ls: RelcServer, params: types.ReferenceParams) -> list[types.Location]:
-    analysis, path = _analysis(ls, params.text_document.uri)
-    module = analysis.modules.get(path)
-    pos = params.position
-    spans = features.references(analysis, module, pos.line + 1, pos.character + 1) if module else []
+    analysis, module, line, col = _at(ls, params)
+    spans = features.references(analysis, module, line, col) if module else []
     return [to_location(s) for s in spans]
 
 
@@ -152,13 +153,10 @@ KINDS = {"reference": types.CompletionItemKind.Reference, "property": types.Comp
 
 @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["=", " "]))
 def completion(ls: RelcServer, params: types.CompletionParams) -> types.CompletionList:
-    analysis, path = _analysis(ls, params.text_document.uri)
-    document = ls.workspace.get_text_document(params.text_document.uri)
-    pos = params.position
-    lines = document.source.splitlines()
-    prefix = lines[pos.line][:pos.character] if pos.line < len(lines) else ""
-    module = analysis.modules.get(path)
-    found = features.completions(analysis, module, pos.line + 1, pos.character + 1, prefix) if module else \
+    analysis, module, line, col = _at(ls, params)
+    lines = ls.workspace.get_text_document(params.text_document.uri).source.splitlines()
+    prefix = lines[line - 1][:col - 1] if line <= len(lines) else ""
+    found = features.completions(analysis, module, line, col, prefix) if module else \
         [(k, "keyword") for k in features.TOP_LEVEL]
     return types.CompletionList(is_incomplete=False,
                                 items=[types.CompletionItem(label=label, kind=KINDS[kind]) for label, kind in found])

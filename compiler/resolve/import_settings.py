@@ -17,3 +17,15 @@ class ImportSettings:
 
 
 DEFAULT = ImportSettings()
+
+
+def sloth_settings(period: str | None, labels: bool) -> ImportSettings:
+    """Settings from a period as written (`28d`; None for Sloth's default); ValueError when it is no duration."""
+    from relc.compiler.units import parse_duration_ms
+
+    if period is None:
+        return ImportSettings(sloth_labels=labels)
+    seconds = int(parse_duration_ms(period) // 1000)
+    if seconds <= 0:
+        raise ValueError(f"{period!r} is not a duration like 28d")
+    return ImportSettings(seconds, labels)

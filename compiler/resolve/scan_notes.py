@@ -11,8 +11,6 @@ from relc.compiler.diagnostics import Diagnostic
 
 MAX_BYTES = 65536
 MAX_HIDDEN_FILES = 2000    # a hidden folder is looked into this far, so a big one costs little
-NOT_SPECS = {".git", ".hg", ".svn", ".venv", ".tox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".cache",
-             ".idea", ".vscode", ".terraform", ".npm", ".yarn"}
 # (format, what marks its files, where relc stands): first match wins; YAML and Terraform files only.
 FOREIGN_YAML = (
     ("Nobl9", re.compile(r"^\s*apiVersion:\s*['\"]?n9/v", re.M), "export it to OpenSLO (sloctl) to read it"),
@@ -46,11 +44,22 @@ def foreign_note(path: Path, shown: str) -> Diagnostic | None:
     return None
 
 
-def specs_in(folder: Path, is_spec) -> list[Path]:
-    """The .relc and spec files in a folder a search skipped (a bounded look)."""
+def hidden_note(folder: Path, is_spec, shown, skip: frozenset[str]) -> Diagnostic | None:
+    """A note for a hidden folder a search skipped that holds .relc or spec files, with how to read it."""
+    found = _specs_in(folder, is_spec, skip)
+    if not found:
+        return None
+    where = shown(folder)
+    return dg.make("RELC204", f"{where} is hidden, so directory searches skip it; it holds {len(found)} spec "
+                   f"file(s), e.g. {shown(found[0])}", severity=dg.Severity.NOTE,
+                   hint=f"name it on the command line (relc check {where}) or list it in relc.yaml `sources`")
+
+
+def _specs_in(folder: Path, is_spec, skip: frozenset[str]) -> list[Path]:
+    """The .relc and spec files in the folder (a bounded look)."""
     out, seen = [], 0
     for top, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in NOT_SPECS)
+        dirs[:] = sorted(d for d in dirs if d not in skip)
         for name in sorted(files):
             seen += 1
             if seen > MAX_HIDDEN_FILES:

@@ -14,6 +14,9 @@ from relc.compiler.syntax.tree import Block, Import, Module
 
 YAML_SUFFIXES = (".yml", ".yaml")
 SKIPPED_DIRS = {"_gen", "node_modules", "__pycache__"}
+# Hidden folders that never hold specs (tools' own state): not even looked into for the note on hidden folders.
+NOT_SPECS = frozenset({".git", ".hg", ".svn", ".venv", ".tox", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+                       ".cache", ".idea", ".vscode", ".terraform", ".npm", ".yarn"})
 FOREIGN_SUFFIXES = {".tf": "Terraform", ".hcl": "HCL", ".json": "JSON", ".toml": "TOML", ".jsonnet": "Jsonnet"}
 
 
@@ -130,7 +133,7 @@ def _walk(root: Path, hidden: list[Path] | None = None):
             continue
         seen.add(real)
         if hidden is not None:
-            hidden.extend(Path(top, d) for d in sorted(dirs) if d.startswith("."))
+            hidden.extend(Path(top, d) for d in sorted(dirs) if d.startswith(".") and d not in NOT_SPECS)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
         yield from (Path(top, name) for name in files)
 
@@ -138,31 +141,18 @@ def _walk(root: Path, hidden: list[Path] | None = None):
 def _left_out(every: list[Path], read: list[Path], hidden: list[Path], root: Path,
               exclude: Exclude | None) -> list[Diagnostic]:
     """Notes for what a search does not read but a user may expect it to: SLOs in other formats, hidden folders
-    holding specs."""
-    from relc.compiler.resolve.scan_notes import NOT_SPECS, foreign_note, specs_in
-
+    holding specs (scan_notes.py is loaded only when there is such a file or folder to look at)."""
     taken = set(read)
-    notes = []
-    for file in every:
-        if file in taken or file.suffix not in (*YAML_SUFFIXES, ".tf") or _skipped(file, root) \
-                or not file.is_file():  # a FIFO or device is never opened
-            continue
-        if exclude is not None and exclude.matches(file):
-            continue
-        note = foreign_note(file, display_path(file))
-        if note is not None:
-            notes.append(note)
-    for folder in hidden:
-        if folder.name in NOT_SPECS or (exclude is not None and exclude.matches(folder)):
-            continue
-        found = specs_in(folder, _is_spec)
-        if found:
-            where = display_path(folder)
-            notes.append(dg.make(
-                "RELC204", f"{where} is hidden, so directory searches skip it; it holds {len(found)} spec "
-                f"file(s), e.g. {display_path(found[0])}", severity=dg.Severity.NOTE,
-                hint=f"name it on the command line (relc check {where}) or list it in relc.yaml `sources`"))
-    return notes
+    foreign = [f for f in every if f not in taken and f.suffix in (*YAML_SUFFIXES, ".tf") and not _skipped(f, root)
+               and f.is_file() and not (exclude is not None and exclude.matches(f))]  # a FIFO is never opened
+    hidden = [d for d in hidden if not (exclude is not None and exclude.matches(d))]
+    if not foreign and not hidden:
+        return []
+    from relc.compiler.resolve.scan_notes import foreign_note, hidden_note
+
+    notes = [foreign_note(f, display_path(f)) for f in foreign]
+    notes += [hidden_note(d, _is_spec, display_path, NOT_SPECS) for d in hidden]
+    return [n for n in notes if n is not None]
 
 
 def _skipped(path: Path, root: Path) -> bool:
@@ -242,7 +232,7 @@ class _Loader:
         if real in self.done:
             return
         self.done.add(real)
-        module = self._parse_file(file, via)
+        module = self._parse_file(file, real, via)
         if module is None:
             return
         self.sources.modules.append(module)
@@ -251,31 +241,32 @@ class _Loader:
             if target is not None:
                 self.load(target, root, stack + ((real, via),), via=imp)
 
-    def _parse_file(self, file: Path, via: Import | None) -> Module | None:
+    def _parse_file(self, file: Path, real: Path, via: Import | None) -> Module | None:
         shown = display_path(file)
+        text = self.overlay[real] if real in self.overlay else self._read(file, shown, via)
+        if text is None:
+            return None
+        text = one_newline(text)
+        self.sources.texts[shown] = text
+        module, diags = parse(shown, text)
+        self.diagnostics.extend(diags)
+        return module
+
+    def _read(self, file: Path, shown: str, via: Import | None) -> str | None:
+        """The file's text as UTF-8 (a byte-order mark dropped), or None with a diagnostic."""
         where = via.span if via else None
-        if file.resolve() in self.overlay:
-            text = one_newline(self.overlay[file.resolve()])
-            self.sources.texts[shown] = text
-            module, diags = parse(shown, text)
-            self.diagnostics.extend(diags)
-            return module
         try:
             data = read_regular(file)
         except Unreadable as err:
             self.diagnostics.append(dg.make("RELC201", f"cannot read {shown}: {err}", where))
             return None
         try:
-            text = one_newline(data.decode("utf-8-sig"))  # editors on Windows may prepend a byte-order mark
+            return data.decode("utf-8-sig")  # editors on Windows may prepend a byte-order mark
         except UnicodeDecodeError as err:
             line = data[: err.start].count(b"\n") + 1
             self.diagnostics.append(dg.make("RELC103", f"{shown} is not valid UTF-8 (byte {err.start})",
                                             Span.point(shown, line, 1)))
             return None
-        self.sources.texts[shown] = text
-        module, diags = parse(shown, text)
-        self.diagnostics.extend(diags)
-        return module
 
     def _import_target(self, imp: Import, file: Path, root: Path) -> Path | None:
         if not imp.path or os.path.isabs(imp.path) or imp.path.startswith("~"):

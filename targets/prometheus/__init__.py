@@ -55,12 +55,16 @@ TARGET = PrometheusTarget()
 
 
 def slo_group(slo: ir.SLO, service: ir.Service, options: Options) -> dict:
-    group: dict = {"name": f"relc-{slo.service}-{slo.name}"}
-    if options.get("prometheus.interval"):
-        group["interval"] = options.get("prometheus.interval")
-    if options.get("prometheus.partial_response_strategy"):
-        group["partial_response_strategy"] = options.get("prometheus.partial_response_strategy")
-    group["rules"] = slo_rules(slo, service, options)
+    return _group(f"relc-{slo.service}-{slo.name}", slo_rules(slo, service, options), options)
+
+
+def _group(name: str, rules: list[dict], options: Options) -> dict:
+    """A rule group with the options every group carries (evaluation interval, Thanos' response strategy)."""
+    group: dict = {"name": name}
+    for key in ("interval", "partial_response_strategy"):
+        if options.get(f"prometheus.{key}"):
+            group[key] = options.get(f"prometheus.{key}")
+    group["rules"] = rules
     return group
 
 
@@ -70,13 +74,7 @@ def service_groups(service: ir.Service, options: Options) -> list[dict]:
 
     calendar = calendar_group(service)
     groups = [slo_group(slo, service, options) for slo in service.slos]
-    if calendar is None:
-        return groups
-    head = {"name": calendar["name"]}
-    for key in ("interval", "partial_response_strategy"):
-        if options.get(f"prometheus.{key}"):
-            head[key] = options.get(f"prometheus.{key}")
-    return [{**head, "rules": calendar["rules"]}, *groups]
+    return groups if calendar is None else [_group(calendar["name"], calendar["rules"], options), *groups]
 
 
 def render_service(service: ir.Service, options: Options) -> str:

@@ -9,9 +9,9 @@ evaluation interval of its wall-clock start (documented in docs/language.md).
 """
 from __future__ import annotations
 
-from relc.compiler.check.promql import quote
 from relc.compiler.model import ir as ir
 from relc.compiler.units import prom_duration
+from relc.targets.prometheus.rule import matchers as _matchers, record as _record
 from relc.targets.shared.promql_calendar import (PHASE_LABEL, RANGE_S, current_phase, elapsed_s, length_s,
                                                  local_time)
 
@@ -83,11 +83,3 @@ def coverage_expr(slo: ir.SLO, since: str) -> str:
 
 def period_days(slo: ir.SLO) -> str:
     return f"sum({calendar_series(slo, LENGTH)}) / 86400"
-
-
-def _matchers(labels: dict[str, str]) -> str:
-    return "{" + ",".join(f"{k}={quote(v)}" for k, v in labels.items()) + "}"
-
-
-def _record(name: str, expr: str, labels: dict[str, str]) -> dict:
-    return {"record": name, "expr": expr, "labels": dict(labels)}

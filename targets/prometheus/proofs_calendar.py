@@ -16,6 +16,7 @@ from relc.compiler.check.promql import quote
 from relc.compiler.model import ir as ir
 from relc.targets.prometheus.calendar import PERIOD_RATIO
 from relc.targets.prometheus.rules import REMAINING
+from relc.targets.prometheus.synthetic import Run
 from relc.targets.shared.promql_calendar import offset_at, period_bounds
 
 EVAL_S = {"week": 3 * 3600, "month": 3 * 3600, "quarter": 12 * 3600}
@@ -35,8 +36,7 @@ def calendar_reset(ctx, scenario_type) -> object:
     bad = max(1, round(float(BURN * ctx.budget) * ctx.n))
     ratio = Fraction(bad, ctx.n)
     since = -(-INPUT_S // eval_s) * eval_s                        # the first evaluation whose 5m rate has 2 samples
-    run = type(ctx.run([], eval_s, end))(ctx.n, ((0, stop, bad),), eval_s, int(end), ctx.good_form,
-                                         float(ctx.budget), INPUT_S)
+    run = Run(ctx.n, ((0, stop, bad),), eval_s, int(end), ctx.good_form, float(ctx.budget), INPUT_S)
     coverage = min(Fraction(int(before - since)), _wall(slo, before) - _wall(slo, start)) / \
         (_wall(slo, boundary) - _wall(slo, start))
     remaining = 1 - ratio / ctx.budget * coverage

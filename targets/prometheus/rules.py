@@ -4,9 +4,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 from relc.compiler.model import ir as ir
-from relc.compiler.check.promql import quote, render_selector
+from relc.compiler.check.promql import render_selector
 from relc.compiler.units import fmt_number, fmt_percent, human_duration, human_percent, prom_duration
 from relc.targets import Options
+from relc.targets.prometheus.rule import matchers, record as _record
 from relc.targets.prometheus.calendar import PERIOD_BURN, PERIOD_RATIO, coverage_expr, period_days, period_rules
 from relc.targets.shared.promql_sli import Rates, by_clause, keep_group_labels, raw_error_ratio, slo_selector
 
@@ -68,7 +69,7 @@ class Facts:
         self.on = f"on({', '.join(recorded)})"
         self.sel = slo_selector(slo)
         self.labels = base_labels(slo)
-        self.exact = "{" + ",".join(f"{name}={quote(value)}" for name, value in self.labels.items()) + "}"
+        self.exact = matchers(self.labels)
         self.budget = fmt_number(slo.error_budget)
         self._rates: Rates | None | bool = False
 
@@ -146,8 +147,7 @@ def _raw_ratio(slo: ir.SLO, window_s: int, sel: str, by: str = "") -> str:
     """A raw ratio gives no counts to sum, so long windows average the recorded 5m ratio (time-weighted)."""
     if window_s >= DERIVED_FROM_S:
         return _mean(ratio_name(BASE_WINDOW_S), sel, window_s, by)
-    renamed = tuple(g for g in slo.group_by if g in ir.RELC_LABELS)
-    return keep_group_labels(raw_error_ratio(slo.sli, window_s), renamed)  # type: ignore[arg-type]
+    return keep_group_labels(raw_error_ratio(slo.sli, window_s), slo.group_by)  # type: ignore[arg-type]
 
 
 def metadata_rules(slo: ir.SLO, service: ir.Service, facts: Facts | None = None) -> list[dict]:
@@ -353,7 +353,3 @@ def _keep(chunk: str, live: str) -> list[str]:
         return [chunk]
     pieces = chunk.split(live)
     return [x for piece in pieces[:-1] for x in (piece, live)] + [pieces[-1]]
-
-
-def _record(name: str, expr: str, labels: dict[str, str]) -> dict:
-    return {"record": name, "expr": expr, "labels": dict(labels)}

@@ -56,11 +56,11 @@ class Rates:
     """An SLI's bad- and total-event rates with the window left open: its selectors are rendered once, not per
     window (an SLO's rules read them over several windows)."""
 
-    __slots__ = ("_latency", "_total", "_counted", "_bad", "_native", "_by", "_renamed")
+    __slots__ = ("_latency", "_total", "_counted", "_bad", "_native", "_by", "_group_by")
 
     def __init__(self, sli: ir.EventsSLI | ir.LatencySLI, group_by: tuple[str, ...] = ()):
         self._by = by_clause(group_by)
-        self._renamed = tuple(g for g in group_by if g in ir.RELC_LABELS)
+        self._group_by = group_by
         self._latency = isinstance(sli, ir.LatencySLI)
         self._native = ""
         if isinstance(sli, ir.LatencySLI) and sli.native:
@@ -77,7 +77,7 @@ class Rates:
     def at(self, window_s: int) -> tuple[str, str]:
         """(bad, total) over the window, as bad_and_total writes them."""
         bad, total = self._at(window_s)
-        return keep_group_labels(bad, self._renamed), keep_group_labels(total, self._renamed)
+        return keep_group_labels(bad, self._group_by), keep_group_labels(total, self._group_by)
 
     def _at(self, window_s: int) -> tuple[str, str]:
         window, by = _duration(window_s), self._by
@@ -100,10 +100,10 @@ class Rates:
         return f"({bad}) / ({total})"
 
 
-def keep_group_labels(expr: str, renamed: tuple[str, ...]) -> str:
+def keep_group_labels(expr: str, group_by: tuple[str, ...]) -> str:
     """Copy group labels relc also sets (`service`, ...) to `exported_<name>` before relc's own value replaces them,
     so each group keeps a series of its own."""
-    for name in renamed:
+    for name in (g for g in group_by if g in ir.RELC_LABELS):
         expr = f'label_replace({expr}, "exported_{name}", "$1", "{name}", "(.*)")'
     return expr
 

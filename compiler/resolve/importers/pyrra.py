@@ -12,10 +12,10 @@ Pyrra propagates them; other metadata labels select the PrometheusRule in Kubern
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from relc.compiler import diagnostics as dg
-from relc.compiler.check.pyrra_policy import PYRRA_POLICY, PYRRA_TIERS
+from relc.compiler.check.pyrra_policy import PYRRA_POLICY, pyrra_policy, round_minute
 from relc.compiler.check.promql import syntax_error
 from relc.compiler.diagnostics import Diagnostic, Span
 from relc.compiler.resolve.importers import tree
@@ -258,11 +258,6 @@ def _alerting(spec: Fields, objective, window, diags: list[Diagnostic]) -> list:
 def absent_after(objective: Decimal, window_s: int) -> int:
     """When Pyrra's absent alert fires: the fastest tier's long window at 100% errors reaching its threshold, plus
     its `for`, rounded to the minute (absence is read as every event failing)."""
-    _, _, factor, long_div, _, for_div = PYRRA_TIERS[0]
-    long_s = _minute(Decimal(window_s) / long_div)
-    seconds = int(factor * (1 - objective) * long_s) + _minute(Decimal(window_s) / for_div)
-    return max(60, _minute(Decimal(seconds)))
-
-
-def _minute(seconds: Decimal) -> int:
-    return int((seconds / 60).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * 60
+    fastest = pyrra_policy(window_s).tiers[0]
+    seconds = int(fastest.burn_rate * (1 - objective) * fastest.long_s) + fastest.for_s  # type: ignore[operator]
+    return max(60, round_minute(Decimal(seconds)))
